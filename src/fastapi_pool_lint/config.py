@@ -1,0 +1,22 @@
+"""Settings that steer a run: which rules, how deep to follow helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+DEFAULT_MAX_HELPER_DEPTH = 6
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: Optional[frozenset[str]] = None  # None: every rule
+    ignore: frozenset[str] = frozenset()
+    max_helper_depth: int = DEFAULT_MAX_HELPER_DEPTH
+
+    def enabled(self, code: str) -> bool:
+        if any(code.startswith(prefix) for prefix in self.ignore):
+            return False
+        if self.select is None:
+            return True
+        return any(code.startswith(prefix) for prefix in self.select)

@@ -1,0 +1,222 @@
+"""Find the Python files to analyse and the module names they can be imported as.
+
+Directories are walked without following symlinks; version-control, virtualenv, cache and build
+directories are skipped, and so is everything a ``.gitignore`` on the way excludes. Module names
+come from the project's layout, never from the current directory: a package's name runs from the
+top-most directory with an ``__init__.py``; files outside packages (FastAPI's tutorial layout,
+namespace packages) are named relative to each plausible import root (the project root, ``src/``,
+directories holding a ``pyproject.toml``/``setup.py``, and the file's own directory), and an
+import picks the candidate nearest to the importing file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import pathspec
+
+SKIPPED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".bzr",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        "node_modules",
+        "__pycache__",
+        "build",
+        "dist",
+        ".eggs",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".fastapi_pool_lint_cache",
+        "site-packages",
+        "__pypackages__",
+        ".direnv",
+    }
+)
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+class DiscoveryError(Exception):
+    """A path given on the command line cannot be analysed."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path  # absolute
+    display: str  # relative to the current directory when under it, posix separators
+    module: str  # primary dotted module name
+    is_package: bool  # an ``__init__.py``
+    aliases: tuple[str, ...] = field(default=())  # every dotted name it can be imported as
+
+
+def find_project_root(paths: Sequence[Path]) -> Path:
+    """The nearest ancestor of the first path holding a project marker, else that path."""
+    start = paths[0].resolve() if paths else Path.cwd().resolve()
+    if start.is_file():
+        start = start.parent
+    for candidate in (start, *start.parents):
+        if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
+            return candidate
+    return start
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    try:
+        return path.relative_to(cwd).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _is_virtualenv(directory: Path) -> bool:
+    return (directory / "pyvenv.cfg").exists()
+
+
+class _IgnoreRules:
+    """``.gitignore`` files from the repository root down, applied relative to their directory."""
+
+    def __init__(self) -> None:
+        self._specs: dict[Path, Optional[pathspec.GitIgnoreSpec]] = {}
+
+    def _spec(self, directory: Path) -> Optional[pathspec.GitIgnoreSpec]:
+        if directory not in self._specs:
+            spec = None
+            gitignore = directory / ".gitignore"
+            if gitignore.is_file():
+                try:
+                    lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+                    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+                except (OSError, ValueError):
+                    spec = None
+            self._specs[directory] = spec
+        return self._specs[directory]
+
+    def ignored(self, path: Path, is_dir: bool, top: Path) -> bool:
+        for directory in (path.parent, *path.parent.parents):
+            spec = self._spec(directory)
+            if spec is not None:
+                rel = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
+                if spec.match_file(rel):
+                    return True
+            if directory == top or (directory / ".git").exists():
+                break
+        return False
+
+
+def _walk(directory: Path, ignore: _IgnoreRules, top: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(directory, followlinks=False):
+        base = Path(root)
+        kept = []
+        for name in sorted(dirs):
+            sub = base / name
+            if name in SKIPPED_DIRS or name.endswith(".egg-info") or sub.is_symlink():
+                continue
+            if _is_virtualenv(sub) or ignore.ignored(sub, True, top):
+                continue
+            kept.append(name)
+        dirs[:] = kept
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = base / name
+                if not ignore.ignored(path, False, top):
+                    yield path
+
+
+def iter_python_files(paths: Iterable[Path], top: Path) -> Iterator[Path]:
+    """Python files under ``paths``; a file named explicitly is always included."""
+    ignore = _IgnoreRules()
+    for path in paths:
+        if path.is_dir():
+            yield from _walk(path, ignore, top)
+        elif path.is_file():
+            yield path
+        elif path.is_symlink():
+            raise DiscoveryError(f"{path}: broken symbolic link")
+        else:
+            raise DiscoveryError(f"{path}: no such file or directory")
+
+
+def _package_root(path: Path) -> Path:
+    directory = path.parent
+    while (directory / "__init__.py").exists() and directory.parent != directory:
+        directory = directory.parent
+    return directory
+
+
+def _dotted(path: Path, root: Path) -> Optional[str]:
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        return None
+    parts = list(rel.with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    if not parts or not all(p.isidentifier() for p in parts):
+        return None
+    return ".".join(parts)
+
+
+def module_names(path: Path, project_root: Path) -> tuple[str, tuple[str, ...]]:
+    """The primary module name of ``path`` and every name it can be imported under."""
+    roots: list[Path] = []
+    package_root = _package_root(path)
+    if package_root != path.parent:
+        roots.append(package_root)
+    roots.append(path.parent)
+    if project_root in path.parent.parents:
+        for ancestor in path.parent.parents:
+            if ancestor == project_root or ancestor.name == "src" or any((ancestor / m).exists() for m in ROOT_MARKERS):
+                roots.append(ancestor)
+            if ancestor == project_root:
+                break
+    names: list[str] = []
+    for root in roots:
+        name = _dotted(path, root)
+        if name and name not in names:
+            names.append(name)
+    if not names:
+        names.append(path.stem if path.stem.isidentifier() else "_" + str(abs(hash(path))))
+    primary = names[0]
+    if package_root == path.parent and path.name != "__init__.py":
+        # Not inside a regular package: prefer the name relative to the nearest import root,
+        # so that namespace-package relative imports resolve.
+        longer = [n for n in names if n.endswith("." + primary)]
+        if longer:
+            primary = min(longer, key=len)
+    return primary, tuple(names)
+
+
+def discover(paths: Sequence[Path], cwd: Path) -> tuple[Path, list[SourceFile]]:
+    """The project root and the files to analyse, sorted and without duplicates."""
+    absolute = [p if p.is_absolute() else cwd / p for p in paths]
+    project_root = find_project_root(absolute)
+    top = project_root
+    seen: set[Path] = set()
+    files: list[SourceFile] = []
+    for path in iter_python_files(absolute, top):
+        resolved = Path(os.path.abspath(path))
+        if resolved in seen:
+            continue
+        seen.add(resolved)
+        primary, aliases = module_names(resolved, project_root)
+        files.append(
+            SourceFile(
+                path=resolved,
+                display=display_path(resolved, cwd),
+                module=primary,
+                is_package=resolved.name == "__init__.py",
+                aliases=aliases,
+            )
+        )
+    files.sort(key=lambda f: f.path.as_posix())
+    return project_root, files

@@ -1,0 +1,1 @@
+"""The whole-project model: name resolution, FastAPI wiring, session values, call chains."""

@@ -1,0 +1,45 @@
+"""Everything the rules ask about a project, built on first use and shared between rules."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from ..config import Settings
+from .blocking import BlockingAnalysis
+from .callgraph import CallGraph
+from .evaluator import Evaluator
+from .fastapi_app import FastAPIGraph
+from .project import ProjectModel
+from .versions import Constraints
+
+
+class ProjectAnalysis:
+    def __init__(self, project: ProjectModel, root: Path, settings: Settings) -> None:
+        self.project = project
+        self.root = root
+        self.settings = settings
+
+    @cached_property
+    def calls(self) -> CallGraph:
+        """Every call with its callee, evaluated from declarations only (no caller context)."""
+        return CallGraph(self.project, Evaluator(self.project))
+
+    @cached_property
+    def evaluator(self) -> Evaluator:
+        """The evaluator rules use: undeclared parameters also take their callers' arguments."""
+        return Evaluator(self.project, callers=self.calls)
+
+    @cached_property
+    def fastapi(self) -> FastAPIGraph:
+        return FastAPIGraph(self.project, self.evaluator, self.calls)
+
+    @cached_property
+    def blocking(self) -> BlockingAnalysis:
+        return BlockingAnalysis(
+            self.project, self.evaluator, self.calls, self.settings.max_helper_depth
+        )
+
+    @cached_property
+    def constraints(self) -> Constraints:
+        return Constraints(self.root)

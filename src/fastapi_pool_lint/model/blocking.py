@@ -1,0 +1,167 @@
+"""Which calls in a coroutine end in synchronous database I/O, and through which helpers.
+
+A call blocks when it is a blocking method of a synchronous Session/Connection/Engine/Query, or
+when it calls a synchronous project function (function, method, constructor, ``__call__``) whose
+body contains such a call, with the call's arguments bound to the helper's parameters, up to
+``max_depth`` helpers deep. Work handed to ``run_in_threadpool``/``to_thread``/executors is passed
+as a function reference, never called in the coroutine, so it is never followed. Awaited async
+helpers are coroutines themselves and are analysed in their own body.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Optional
+
+from ..summary.records import Call
+from . import known
+from .callgraph import CallGraph
+from .evaluator import Env, Evaluator, render
+from .project import ProjectModel
+from .values import (
+    BoundMethod,
+    ClassRef,
+    DbMethod,
+    DbObject,
+    FunctionRef,
+    Instance,
+    Site,
+    Value,
+    options,
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    site: Site  # the call
+    label: str  # how it reads: "crud.get_user", "Session.query(...).first()"
+    callee: Optional[FunctionRef]  # the helper it enters; None for the database call itself
+
+
+@dataclass(frozen=True)
+class BlockingCall:
+    coroutine: FunctionRef
+    call: Call
+    chain: tuple[Step, ...]  # chain[0] is ``call`` itself; chain[-1] the database call
+
+    @property
+    def chain_text(self) -> str:
+        return " -> ".join(step.label for step in self.chain)
+
+    @property
+    def final(self) -> Step:
+        return self.chain[-1]
+
+
+def db_call_label(method: DbMethod) -> str:
+    obj = method.obj
+    if isinstance(obj, DbObject) and obj.kind == "query":
+        return f"Session.query(...).{method.name}()"
+    kind = obj.kind if isinstance(obj, DbObject) else "session"
+    return f"{known.KIND_DISPLAY.get(kind, kind)}.{method.name}()"
+
+
+def is_blocking(method: DbMethod) -> bool:
+    obj = method.obj
+    return (
+        isinstance(obj, DbObject)
+        and obj.kind in known.SYNC_KINDS
+        and method.name in known.BLOCKING_METHODS.get(obj.kind, frozenset())
+    )
+
+
+class BlockingAnalysis:
+    def __init__(
+        self, project: ProjectModel, evaluator: Evaluator, calls: CallGraph, max_depth: int
+    ) -> None:
+        self.project = project
+        self.evaluator = evaluator
+        self.calls = calls
+        self.max_depth = max_depth
+        self._helper_chains: dict[object, Optional[tuple[Step, ...]]] = {}
+        self._active: set[object] = set()
+
+    def blocking_calls(self) -> Iterator[BlockingCall]:
+        """Every call in an ``async def`` body that blocks, with its chain."""
+        for ref, function in self.project.iter_functions():
+            if not function.is_async:
+                continue
+            env = Env(ref.module, ref.key)
+            for call in function.body.calls:
+                chain = self.chain(call, env, 0)
+                if chain is not None:
+                    yield BlockingCall(ref, call, chain)
+
+    def chain(self, call: Call, env: Env, depth: int) -> Optional[tuple[Step, ...]]:
+        site = Site(env.module, call.node)
+        callee = self.evaluator.eval(call.func, env)
+        for option in options(callee):
+            if isinstance(option, DbMethod):
+                if is_blocking(option):
+                    return (Step(site, db_call_label(option), None),)
+                continue
+            if depth >= self.max_depth:
+                continue
+            target, receiver = self._helper(option)
+            if target is None:
+                continue
+            function = self.project.function(target)
+            if function is None or function.is_async:
+                continue
+            context = self.evaluator.bind_arguments(function, receiver, call.args, env)
+            rest = self._helper_chain(target, context, depth + 1)
+            if rest is not None:
+                return (Step(site, render(call.func), target), *rest)
+        return None
+
+    def _helper(self, value: Value) -> tuple[Optional[FunctionRef], Optional[Value]]:
+        if isinstance(value, FunctionRef):
+            return value, None
+        if isinstance(value, BoundMethod):
+            return value.function, value.receiver
+        if isinstance(value, ClassRef):
+            return self.evaluator.find_method(value, "__init__"), Instance(value)
+        if isinstance(value, Instance):
+            return self.evaluator.find_method(value.cls, "__call__"), value
+        return None, None
+
+    def _helper_chain(
+        self, ref: FunctionRef, context: tuple[tuple[str, Value], ...], depth: int
+    ) -> Optional[tuple[Step, ...]]:
+        key = (ref, context, depth)
+        if key in self._helper_chains:
+            return self._helper_chains[key]
+        if (ref, context) in self._active:
+            return None
+        self._active.add((ref, context))
+        try:
+            function = self.project.function(ref)
+            result: Optional[tuple[Step, ...]] = None
+            if function is not None:
+                env = Env(ref.module, ref.key, context=context)
+                for call in function.body.calls:
+                    result = self.chain(call, env, depth)
+                    if result is not None:
+                        break
+        finally:
+            self._active.discard((ref, context))
+        self._helper_chains[key] = result
+        return result
+
+    def entry_points(self, coroutine: FunctionRef, is_entry: set[FunctionRef]) -> list[FunctionRef]:
+        """The routes/dependencies (``is_entry``) that reach ``coroutine`` through its callers."""
+        found: list[FunctionRef] = []
+        seen = {coroutine}
+        queue = deque([coroutine])
+        while queue:
+            current = queue.popleft()
+            for caller in self.calls.callers_of(current):
+                if caller in seen:
+                    continue
+                seen.add(caller)
+                if caller in is_entry:
+                    found.append(caller)
+                queue.append(caller)
+        return found

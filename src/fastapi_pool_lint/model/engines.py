@@ -1,0 +1,111 @@
+"""Engine and pool constructions, and what their arguments say about pooling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Optional
+
+from ..summary.records import Call, Const, DictExpr
+from . import known
+from .callgraph import CallGraph
+from .evaluator import Env, Evaluator, call_argument, keyword_argument
+from .values import External, Literal, LiteralPrefix, Value, options
+
+ENGINE_FACTORIES = frozenset(
+    {
+        known.CREATE_ENGINE,
+        known.CREATE_ASYNC_ENGINE,
+        known.ENGINE_FROM_CONFIG,
+        known.QUEUE_POOL,
+        known.ASYNC_QUEUE_POOL,
+    }
+)
+
+
+@dataclass(frozen=True)
+class EngineCall:
+    env: Env
+    call: Call
+    factory: str  # canonical name of what is called
+
+    @property
+    def has_kwargs_splat(self) -> bool:
+        return any(arg.star == "**" for arg in self.call.args)
+
+
+def engine_calls(calls: CallGraph) -> Iterator[EngineCall]:
+    for env, call, callee in calls.evaluated:
+        for option in options(callee):
+            if isinstance(option, External) and option.qname in ENGINE_FACTORIES:
+                yield EngineCall(env, call, option.qname)
+                break
+
+
+def is_none(value: Value) -> bool:
+    return isinstance(value, Literal) and value.value is None
+
+
+def pool_timeout_none(engine: EngineCall, evaluator: Evaluator) -> Optional[str]:
+    """How the call sets an infinite pool timeout (the text to quote), or None."""
+    call, env = engine.call, engine.env
+    if engine.factory in (known.CREATE_ENGINE, known.CREATE_ASYNC_ENGINE, known.ENGINE_FROM_CONFIG):
+        value = keyword_argument(call, "pool_timeout")
+        if value is not None and is_none(evaluator.eval(value, env)):
+            return "pool_timeout=None"
+    if engine.factory in known.QUEUE_POOLS:
+        value = call_argument(call, 3, "timeout")
+        if value is not None and is_none(evaluator.eval(value, env)):
+            return "timeout=None"
+    if engine.factory == known.ENGINE_FROM_CONFIG:
+        prefix_expr = call_argument(call, 1, "prefix")
+        prefix = "sqlalchemy."
+        if isinstance(prefix_expr, Const) and isinstance(prefix_expr.value, str):
+            prefix = prefix_expr.value
+        key = f"{prefix}pool_timeout"
+        config = call_argument(call, 0, "configuration")
+        for source, source_env in evaluator.literal_sources(config, env):
+            if not isinstance(source, DictExpr):
+                continue
+            for item_key, item_value in source.items:
+                if (
+                    isinstance(item_key, Const)
+                    and item_key.value == key
+                    and is_none(evaluator.eval(item_value, source_env))
+                ):
+                    return f'"{key}": None'
+    return None
+
+
+def url_scheme(value: Value) -> Optional[str]:
+    """The scheme of a database URL the analysis can read (``postgresql+psycopg``...)."""
+    for option in options(value):
+        text = None
+        if isinstance(option, Literal) and isinstance(option.value, str):
+            text = option.value
+        elif isinstance(option, LiteralPrefix):
+            text = option.prefix
+        if text and ":" in text:
+            return text.split(":", 1)[0].lower()
+    return None
+
+
+def pool_class(engine: EngineCall, evaluator: Evaluator) -> Optional[set[str]]:
+    """Canonical names ``poolclass=`` may be; None when not given, empty when unreadable."""
+    expr = keyword_argument(engine.call, "poolclass")
+    if expr is None:
+        return None
+    return {o.qname for o in options(evaluator.eval(expr, engine.env)) if isinstance(o, External)}
+
+
+def implicit_timeout_pooled(engine: EngineCall, evaluator: Evaluator) -> bool:
+    """A ``create_engine`` call that will use a QueuePool with an implicit ``pool_timeout``."""
+    if engine.factory != known.CREATE_ENGINE or engine.has_kwargs_splat:
+        return False
+    if keyword_argument(engine.call, "pool_timeout") is not None:
+        return False
+    pools = pool_class(engine, evaluator)
+    if pools is not None:
+        return bool(pools) and pools <= known.QUEUE_POOLS
+    scheme = url_scheme(evaluator.eval(call_argument(engine.call, 0, "url"), engine.env))
+    return not (scheme is not None and scheme.startswith("sqlite"))

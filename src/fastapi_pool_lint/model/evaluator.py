@@ -1,0 +1,970 @@
+"""Abstract evaluation of summary expressions over the whole project.
+
+``Evaluator.eval(expr, env)`` answers "what does this expression denote?" with a :mod:`.values`
+value: a third-party object by canonical name, a project function/class/module, an instance, a
+session factory, a session/engine/connection/query, a ``Depends`` marker, a FastAPI app/router...
+
+Names resolve with Python's scoping rules over the summaries' bindings (function, enclosing
+functions, module, star imports, builtins), across modules through the project's import index.
+Function calls into the project are evaluated with the arguments of the call bound to the
+callee's parameters (context-sensitive, depth-limited, memoised), so untyped helpers such as
+``def get_user(db, id): return db.query(...)`` are understood from their call sites. A parameter
+with no declared meaning (annotation or ``Depends``) can also take the values its callers pass,
+once a call graph is available (see :mod:`.callgraph`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from ..summary.records import (
+    Arg,
+    Attr,
+    Binding,
+    Call,
+    ClassBinding,
+    Const,
+    DefBinding,
+    Either,
+    Expr,
+    FunctionSummary,
+    ImportBinding,
+    Name,
+    Param,
+    ParamBinding,
+    Seq,
+    StrPrefix,
+    Subscript,
+    ValueBinding,
+)
+from . import known
+from .project import ProjectModel
+from .values import (
+    UNKNOWN,
+    AnnotatedType,
+    AppMethod,
+    AppObject,
+    BoundMethod,
+    ClassRef,
+    ContextManagerValue,
+    Coroutine,
+    DbMethod,
+    DbObject,
+    External,
+    ExtInstance,
+    FunctionRef,
+    GeneratorValue,
+    Instance,
+    Literal,
+    LiteralPrefix,
+    Marker,
+    ModuleRef,
+    OneOf,
+    Origin,
+    SessionFactory,
+    Site,
+    Unknown,
+    Value,
+    join,
+    options,
+)
+
+if TYPE_CHECKING:
+    from .callgraph import CallGraph
+
+BUILTIN_NAMES = frozenset({"next", "property", "staticmethod", "classmethod", "super", "iter"})
+MAX_CALL_DEPTH = 8
+MAX_EVAL_DEPTH = 150
+# Values worth carrying from a call site into the callee: the rest never changes a finding and
+# would only multiply the memo entries.
+_CONTEXT_TYPES = (
+    DbObject,
+    SessionFactory,
+    Instance,
+    ClassRef,
+    FunctionRef,
+    BoundMethod,
+    AppObject,
+    ContextManagerValue,
+    GeneratorValue,
+)
+
+
+@dataclass(frozen=True)
+class Env:
+    """Where an expression is evaluated, and what the caller bound the parameters to."""
+
+    module: str
+    function: Optional[str] = None
+    class_body: Optional[str] = None
+    context: tuple[tuple[str, Value], ...] = ()
+
+
+def render(expr: Expr) -> str:
+    """Source-like text of a summarised expression, for messages and suggestions."""
+    if isinstance(expr, Name):
+        return expr.id
+    if isinstance(expr, Attr):
+        return f"{render(expr.value)}.{expr.attr}"
+    if isinstance(expr, Call):
+        args = ", ".join(
+            (f"{a.keyword}=" if a.keyword else a.star) + render(a.value) for a in expr.args
+        )
+        return f"{render(expr.func)}({args})"
+    if isinstance(expr, Const):
+        return repr(expr.value)
+    if isinstance(expr, Subscript):
+        return f"{render(expr.value)}[{', '.join(render(i) for i in expr.items)}]"
+    return "..."
+
+
+def call_argument(call: Call, index: int, keyword: str) -> Optional[Expr]:
+    """The expression passed as positional ``index`` or as ``keyword=``."""
+    position = 0
+    for arg in call.args:
+        if arg.star:
+            if arg.star == "*":
+                return None
+            continue
+        if arg.keyword is None:
+            if position == index:
+                return arg.value
+            position += 1
+        elif arg.keyword == keyword:
+            return arg.value
+    return None
+
+
+def keyword_argument(call: Call, keyword: str) -> Optional[Expr]:
+    for arg in call.args:
+        if arg.keyword == keyword:
+            return arg.value
+    return None
+
+
+def _is_interesting(value: Value) -> bool:
+    if isinstance(value, OneOf):
+        return any(_is_interesting(v) for v in value.options)
+    return isinstance(value, _CONTEXT_TYPES)
+
+
+class Evaluator:
+    def __init__(self, project: ProjectModel, callers: Optional[CallGraph] = None) -> None:
+        self.project = project
+        self.callers = callers
+        self._names: dict[tuple[Env, str], Value] = {}
+        self._members: dict[tuple[str, str], Value] = {}
+        self._declared: dict[tuple[FunctionRef, int], Value] = {}
+        self._from_callers: dict[tuple[FunctionRef, int], Value] = {}
+        self._results: dict[tuple[FunctionRef, tuple[tuple[str, Value], ...], str], Value] = {}
+        self._instance_attrs: dict[tuple[ClassRef, str], Value] = {}
+        self._decorators: dict[FunctionRef, frozenset[str]] = {}
+        self._class_kinds: dict[ClassRef, Optional[str]] = {}
+        self._active: set[object] = set()
+        self._cutoffs = 0
+        self._depth = 0
+        self._call_depth = 0
+
+    # ------------------------------------------------------------------ guards
+
+    def _memo(self, table: dict[Any, Value], key: Any, compute: Callable[[], Value]) -> Value:
+        """``compute()`` once per key; a cycle or the depth limit answers UNKNOWN.
+
+        A result that depended on such a cut-off is not cached: it may be incomplete only
+        because of the order in which questions were asked.
+        """
+        cached = table.get(key)
+        if cached is not None:
+            return cached
+        guard = (id(table), key)
+        if guard in self._active or self._depth > MAX_EVAL_DEPTH:
+            self._cutoffs += 1
+            return UNKNOWN
+        before = self._cutoffs
+        self._active.add(guard)
+        self._depth += 1
+        try:
+            value = compute()
+        finally:
+            self._depth -= 1
+            self._active.discard(guard)
+        if self._cutoffs == before:
+            table[key] = value
+        return value
+
+    # ------------------------------------------------------------------ environments
+
+    def function_env(self, ref: FunctionRef) -> Env:
+        return Env(ref.module, ref.key)
+
+    def outer_env(self, ref: FunctionRef, function: FunctionSummary) -> Env:
+        """Where a function's decorators, defaults and annotations are evaluated."""
+        if function.class_key is not None:
+            return self.class_env(ClassRef(ref.module, function.class_key))
+        return Env(ref.module, function.parent_key)
+
+    def class_env(self, ref: ClassRef) -> Env:
+        summary = self.project.cls(ref)
+        parent = summary.parent_key if summary else None
+        function = None
+        module = self.project.modules.get(ref.module)
+        if parent is not None and module is not None and parent in module.functions:
+            function = parent
+        return Env(ref.module, function, ref.key)
+
+    # ------------------------------------------------------------------ expressions
+
+    def eval(self, expr: Optional[Expr], env: Env) -> Value:
+        if expr is None:
+            return UNKNOWN
+        if isinstance(expr, Name):
+            return self.lookup(expr.id, env)
+        if isinstance(expr, Attr):
+            return self.attribute(self.eval(expr.value, env), expr.attr)
+        if isinstance(expr, Call):
+            return self.eval_call(expr, env)
+        if isinstance(expr, Subscript):
+            return self.subscript(expr, env)
+        if isinstance(expr, Const):
+            return Literal(expr.value)
+        if isinstance(expr, StrPrefix):
+            return LiteralPrefix(expr.prefix)
+        if isinstance(expr, Either):
+            return join(self.eval(option, env) for option in expr.options)
+        return UNKNOWN
+
+    def annotation(self, expr: Optional[Expr], env: Env) -> Value:
+        """A type expression; string annotations naming a dotted path are followed."""
+        if isinstance(expr, Const) and isinstance(expr.value, str):
+            parsed = _parse_dotted(expr.value)
+            return self.eval(parsed, env) if parsed is not None else UNKNOWN
+        if isinstance(expr, Either):
+            return join(self.annotation(option, env) for option in expr.options)
+        return self.eval(expr, env)
+
+    def subscript(self, expr: Subscript, env: Env) -> Value:
+        base = self.eval(expr.value, env)
+        if not isinstance(base, External) or not expr.items:
+            return UNKNOWN
+        if base.qname == known.ANNOTATED:
+            return AnnotatedType(
+                self.annotation(expr.items[0], env),
+                tuple(self.eval(item, env) for item in expr.items[1:]),
+            )
+        if base.qname == known.OPTIONAL:
+            return self.annotation(expr.items[0], env)
+        if base.qname == known.UNION:
+            return join(self.annotation(item, env) for item in expr.items)
+        return UNKNOWN
+
+    # ------------------------------------------------------------------ names
+
+    def lookup(self, name: str, env: Env) -> Value:
+        return self._memo(self._names, (env, name), lambda: self._lookup(name, env))
+
+    def _lookup(self, name: str, env: Env) -> Value:
+        context = dict(env.context)
+        if name in context and not self._is_global(name, env):
+            return context[name]
+        found = self.local_bindings(name, env)
+        if found is not None:
+            return self._bindings(*found)
+        return self.module_member(env.module, name)
+
+    def _is_global(self, name: str, env: Env) -> bool:
+        module = self.project.modules[env.module]
+        function = module.functions.get(env.function) if env.function else None
+        return function is not None and name in function.body.global_names
+
+    def local_bindings(
+        self, name: str, env: Env
+    ) -> Optional[tuple[tuple[Binding, ...], Env]]:
+        """The class-body or function-scope bindings of ``name`` visible from ``env``."""
+        module = self.project.modules[env.module]
+        if env.class_body is not None:
+            cls = module.classes.get(env.class_body)
+            if cls is not None and name in cls.body.bindings:
+                return cls.body.bindings[name], env
+        function_key = env.function
+        first = True
+        while function_key is not None:
+            function = module.functions.get(function_key)
+            if function is None or name in function.body.global_names:
+                break
+            bindings = function.body.bindings.get(name)
+            if bindings:
+                return bindings, (env if first else Env(env.module, function_key))
+            first = False
+            function_key = function.parent_key
+        return None
+
+    def literal_sources(self, expr: Optional[Expr], env: Env, depth: int = 0) -> list[tuple[Expr, Env]]:
+        """``expr``, or the expressions a name is assigned (across imports), to read literals."""
+        if expr is None:
+            return []
+        if not isinstance(expr, Name) or depth > 4:
+            return [(expr, env)]
+        found = self.local_bindings(expr.id, env)
+        if found is None:
+            module = self.project.modules[env.module]
+            bindings = module.body.bindings.get(expr.id)
+            found = (bindings, Env(env.module)) if bindings else None
+        if found is None:
+            return []
+        out: list[tuple[Expr, Env]] = []
+        bindings, scope_env = found
+        for binding in bindings:
+            if isinstance(binding, ValueBinding) and binding.via == "assign":
+                out.extend(self.literal_sources(binding.value, scope_env, depth + 1))
+            elif isinstance(binding, ImportBinding) and "." in binding.target:
+                owner, _, attr = binding.target.rpartition(".")
+                target = self.qualified(owner, env.module)
+                if isinstance(target, ModuleRef):
+                    out.extend(self.literal_sources(Name(attr), Env(target.key), depth + 1))
+        return out
+
+    def sequence_items(self, expr: Optional[Expr], env: Env) -> list[Value]:
+        """The values of a list/tuple literal (``dependencies=[...]``), following names."""
+        out: list[Value] = []
+        for source, source_env in self.literal_sources(expr, env):
+            if isinstance(source, Seq):
+                out.extend(self.eval(item, source_env) for item in source.items)
+        return out
+
+    def _bindings(self, bindings: tuple[Binding, ...], env: Env) -> Value:
+        return join(self.binding_value(b, env) for b in bindings)
+
+    def binding_value(self, binding: Binding, env: Env) -> Value:
+        if isinstance(binding, ImportBinding):
+            return self.qualified(binding.target, env.module)
+        if isinstance(binding, DefBinding):
+            return FunctionRef(env.module, binding.key)
+        if isinstance(binding, ClassBinding):
+            return ClassRef(env.module, binding.key)
+        if isinstance(binding, ParamBinding):
+            assert env.function is not None
+            return self.param_value(FunctionRef(env.module, env.function), binding.index)
+        assert isinstance(binding, ValueBinding)
+        if binding.via == "assign":
+            value = self.eval(binding.value, env)
+        elif binding.via == "with":
+            value = self.enter(self.eval(binding.value, env), is_async=False)
+        elif binding.via == "async_with":
+            value = self.enter(self.eval(binding.value, env), is_async=True)
+        else:
+            value = UNKNOWN
+        if isinstance(value, Unknown) and binding.annotation is not None:
+            value = self.instance_of(self.annotation(binding.annotation, env))
+        return value
+
+    def qualified(self, dotted: str, importer: str) -> Value:
+        value, rest = self.project.resolve_qualified(dotted, importer)
+        for attr in rest:
+            value = self.attribute(value, attr)
+        return value
+
+    def module_member(self, module_key: str, name: str) -> Value:
+        return self._memo(
+            self._members, (module_key, name), lambda: self._module_member(module_key, name)
+        )
+
+    def _module_member(self, module_key: str, name: str) -> Value:
+        module = self.project.modules[module_key]
+        bindings = module.body.bindings.get(name)
+        if bindings:
+            value = self._bindings(bindings, Env(module_key))
+            return _name_factory(value, module.module, name)
+        if module.is_package and module.module:
+            sub = self.project.module_for_name(f"{module.module}.{name}", module_key)
+            if sub is not None:
+                return ModuleRef(sub)
+        for star in module.star_imports:
+            value = self.qualified(f"{star}.{name}", module_key)
+            if not isinstance(value, (Unknown, External)):
+                return value
+        if name in BUILTIN_NAMES:
+            return External(known.canonical(f"builtins.{name}"))
+        for star in module.star_imports:
+            value = self.qualified(star, module_key)
+            if isinstance(value, External):
+                return External(known.canonical(f"{value.qname}.{name}"))
+        return UNKNOWN
+
+    # ------------------------------------------------------------------ attributes
+
+    def attribute(self, value: Value, attr: str) -> Value:
+        if isinstance(value, OneOf):
+            return join(self.attribute(option, attr) for option in value.options)
+        if isinstance(value, ModuleRef):
+            return self.module_member(value.key, attr)
+        if isinstance(value, External):
+            if value.qname.startswith("<namespace>:"):
+                return self.qualified(f"{value.qname[12:]}.{attr}", "")
+            return External(known.canonical(f"{value.qname}.{attr}"))
+        if isinstance(value, ClassRef):
+            return self.class_member(value, attr)
+        if isinstance(value, Instance):
+            return self.instance_attribute(value, attr)
+        if isinstance(value, SessionFactory):
+            if value.scoped and attr != "begin":
+                kind = "async_session" if value.is_async else "session"
+                return DbMethod(DbObject(kind, value.origin), attr)
+            return DbMethod(value, attr)
+        if isinstance(value, DbObject):
+            return DbMethod(value, attr)
+        if isinstance(value, AppObject):
+            return AppMethod(value, attr)
+        return UNKNOWN
+
+    def mro(self, ref: ClassRef) -> Iterator[ClassRef]:
+        """The project classes in ``ref``'s method resolution order (depth-first, no repeats)."""
+        seen: list[ClassRef] = []
+        stack = [ref]
+        while stack:
+            current = stack.pop()
+            if current in seen:
+                continue
+            seen.append(current)
+            yield current
+            summary = self.project.cls(current)
+            if summary is None:
+                continue
+            env = self.class_env(current)
+            outer = Env(env.module, env.function)
+            bases = [self.eval(base, outer) for base in summary.bases]
+            stack.extend(reversed([b for b in bases if isinstance(b, ClassRef)]))
+
+    def find_method(self, ref: ClassRef, name: str) -> Optional[FunctionRef]:
+        for cls in self.mro(ref):
+            summary = self.project.cls(cls)
+            if summary is not None and name in summary.methods:
+                return FunctionRef(cls.module, summary.methods[name])
+        return None
+
+    def class_member(self, ref: ClassRef, attr: str) -> Value:
+        for cls in self.mro(ref):
+            summary = self.project.cls(cls)
+            if summary is None:
+                continue
+            bindings = summary.body.bindings.get(attr)
+            if bindings:
+                return self._bindings(bindings, self.class_env(cls))
+        return UNKNOWN
+
+    def instance_attribute(self, instance: Instance, attr: str) -> Value:
+        for name, value in instance.attrs:
+            if name == attr:
+                return value
+        plain = Instance(instance.cls)
+        for cls in self.mro(instance.cls):
+            summary = self.project.cls(cls)
+            if summary is None:
+                continue
+            if attr in summary.methods:
+                method = FunctionRef(cls.module, summary.methods[attr])
+                decorators = self.decorator_names(method)
+                if decorators & known.PROPERTIES:
+                    return self.call_function(method, instance, (), Env(cls.module))
+                if known.STATICMETHOD in decorators:
+                    return method
+                return BoundMethod(method, instance)
+        return self._memo(
+            self._instance_attrs,
+            (instance.cls, attr),
+            lambda: self._declared_attribute(plain, attr),
+        )
+
+    def _declared_attribute(self, instance: Instance, attr: str) -> Value:
+        """``self.<attr>`` as any method of the class hierarchy sets it, or a class attribute."""
+        values: list[Value] = []
+        for cls in self.mro(instance.cls):
+            summary = self.project.cls(cls)
+            if summary is None:
+                continue
+            for method_key in summary.methods.values():
+                ref = FunctionRef(cls.module, method_key)
+                function = self.project.function(ref)
+                if function is None or not function.params:
+                    continue
+                self_name = function.params[0].name
+                for assign in function.body.attr_assigns:
+                    target = assign.target
+                    if (
+                        isinstance(target, Attr)
+                        and target.attr == attr
+                        and isinstance(target.value, Name)
+                        and target.value.id == self_name
+                    ):
+                        env = self.function_env(ref)
+                        value = self.eval(assign.value, env)
+                        if isinstance(value, Unknown) and assign.annotation is not None:
+                            value = self.instance_of(self.annotation(assign.annotation, env))
+                        values.append(value)
+            bindings = summary.body.bindings.get(attr)
+            if bindings:
+                env = self.class_env(cls)
+                for binding in bindings:
+                    value = self.binding_value(binding, env)
+                    marker = marker_in(value)
+                    if marker is not None:
+                        value = self.dependency_result(marker, None)
+                    elif isinstance(value, (ClassRef, External)) and isinstance(
+                        binding, ValueBinding
+                    ):
+                        value = UNKNOWN
+                    if (
+                        isinstance(binding, ValueBinding)
+                        and binding.annotation is not None
+                        and isinstance(value, Unknown)
+                    ):
+                        value = self.instance_of(self.annotation(binding.annotation, env))
+                    values.append(value)
+        return join(values)
+
+    # ------------------------------------------------------------------ calls
+
+    def eval_call(self, call: Call, env: Env) -> Value:
+        callee = self.eval(call.func, env)
+        result = join(self.call_value(option, call, env) for option in options(callee))
+        if call.awaited:
+            result = join(
+                option.result if isinstance(option, Coroutine) else option
+                for option in options(result)
+            )
+        return result
+
+    def call_value(self, callee: Value, call: Call, env: Env) -> Value:
+        if isinstance(callee, External):
+            return self._external_call(callee.qname, call, env)
+        if isinstance(callee, SessionFactory):
+            kind = "async_session" if callee.is_async else "session"
+            return DbObject(kind, callee.origin)
+        if isinstance(callee, DbMethod):
+            return self.db_method_result(callee)
+        if isinstance(callee, FunctionRef):
+            return self.call_function(callee, None, call.args, env)
+        if isinstance(callee, BoundMethod):
+            return self.call_function(callee.function, callee.receiver, call.args, env)
+        if isinstance(callee, ClassRef):
+            return self.construct(callee, call.args, env, Site(env.module, call.node))
+        if isinstance(callee, Instance):
+            method = self.find_method(callee.cls, "__call__")
+            if method is not None:
+                return self.call_function(method, callee, call.args, env)
+        return UNKNOWN
+
+    def _external_call(self, qname: str, call: Call, env: Env) -> Value:
+        if qname in (known.DEPENDS, known.SECURITY):
+            dependency = call_argument(call, 0, "dependency")
+            scope = keyword_argument(call, "scope")
+            return Marker(
+                "security" if qname == known.SECURITY else "depends",
+                self.eval(dependency, env) if dependency is not None else None,
+                Site(env.module, call.node),
+                scope.value if isinstance(scope, Const) and isinstance(scope.value, str) else None,
+            )
+        if qname == known.SESSIONMAKER:
+            class_ = self.eval(keyword_argument(call, "class_"), env)
+            return SessionFactory(is_async=self._is_async_session_class(class_))
+        if qname == known.ASYNC_SESSIONMAKER:
+            return SessionFactory(is_async=True)
+        if qname == known.SCOPED_SESSION:
+            inner = self.eval(call_argument(call, 0, "session_factory"), env)
+            is_async = any(isinstance(o, SessionFactory) and o.is_async for o in options(inner))
+            return SessionFactory(is_async=is_async, scoped=True)
+        if qname == known.ASYNC_SCOPED_SESSION:
+            return SessionFactory(is_async=True, scoped=True)
+        if qname in (known.CREATE_ENGINE, known.ENGINE_FROM_CONFIG):
+            return DbObject("engine")
+        if qname == known.CREATE_ASYNC_ENGINE:
+            return DbObject("async_engine")
+        if qname == known.FASTAPI_APP:
+            return AppObject("app", Site(env.module, call.node))
+        if qname == known.API_ROUTER:
+            return AppObject("router", Site(env.module, call.node))
+        if qname == known.NEXT:
+            generator = self.eval(call_argument(call, 0, ""), env)
+            return join(o.yields for o in options(generator) if isinstance(o, GeneratorValue))
+        kind = known.INSTANCE_KINDS.get(qname)
+        if kind is not None:
+            return DbObject(kind, Origin(render(call)) if kind == "session" else None)
+        return UNKNOWN
+
+    def _is_async_session_class(self, value: Value) -> bool:
+        for option in options(value):
+            if isinstance(option, External) and option.qname == known.ASYNC_SESSION:
+                return True
+            if isinstance(option, ClassRef) and self.class_kind(option) == "async_session":
+                return True
+        return False
+
+    def db_method_result(self, method: DbMethod) -> Value:
+        obj, name = method.obj, method.name
+        if isinstance(obj, SessionFactory):
+            if name == "begin":
+                kind = "async_session" if obj.is_async else "session"
+                origin = obj.origin
+                text = f"{origin.name}.begin()" if origin and origin.name else "begin()"
+                return DbObject(
+                    kind,
+                    Origin(text, origin.module, origin.name) if origin else None,
+                )
+            return UNKNOWN
+        kind = obj.kind
+        if kind in ("session", "async_session"):
+            if name == "query" and kind == "session":
+                return DbObject("query", obj.origin)
+            if name == "connection":
+                return DbObject("connection" if kind == "session" else "async_connection")
+            if name == "get_bind":
+                return DbObject("engine")
+            return UNKNOWN
+        if kind == "engine" and name in ("connect", "begin"):
+            return DbObject("connection")
+        if kind == "async_engine" and name in ("connect", "begin"):
+            return DbObject("async_connection")
+        if kind == "query" and name in known.QUERY_BUILDERS:
+            return obj
+        if kind in ("connection", "async_connection") and name == "execution_options":
+            return obj
+        return UNKNOWN
+
+    def bind_arguments(
+        self,
+        function: FunctionSummary,
+        receiver: Optional[Value],
+        args: tuple[Arg, ...],
+        env: Env,
+    ) -> tuple[tuple[str, Value], ...]:
+        params = list(function.params)
+        bound: dict[str, Value] = {}
+        if receiver is not None and params and params[0].kind in ("pos", "posonly"):
+            bound[params[0].name] = receiver
+            params = params[1:]
+        positional = [p for p in params if p.kind in ("pos", "posonly")]
+        index = 0
+        for arg in args:
+            if arg.star:
+                if arg.star == "*":
+                    index = len(positional)  # positions after a *args are unknown
+                continue
+            if arg.keyword is None:
+                if index < len(positional):
+                    value = self.eval(arg.value, env)
+                    if _is_interesting(value):
+                        bound[positional[index].name] = value
+                index += 1
+            else:
+                param = function.param(arg.keyword)
+                if param is not None and param.kind not in ("posonly", "vararg", "varkw"):
+                    value = self.eval(arg.value, env)
+                    if _is_interesting(value):
+                        bound[param.name] = value
+        return tuple(sorted(bound.items(), key=lambda item: item[0]))
+
+    def call_function(
+        self,
+        ref: FunctionRef,
+        receiver: Optional[Value],
+        args: tuple[Arg, ...],
+        env: Env,
+    ) -> Value:
+        function = self.project.function(ref)
+        if function is None:
+            return UNKNOWN
+        if self._call_depth >= MAX_CALL_DEPTH:
+            return UNKNOWN
+        self._call_depth += 1
+        try:
+            context = self.bind_arguments(function, receiver, args, env)
+            decorators = self.decorator_names(ref)
+            if known.CONTEXTMANAGER in decorators:
+                return ContextManagerValue(self.produced(ref, context, "yield"))
+            if known.ASYNCCONTEXTMANAGER in decorators:
+                return ContextManagerValue(self.produced(ref, context, "yield"), is_async=True)
+            if function.is_generator:
+                if function.is_async:
+                    return UNKNOWN
+                return GeneratorValue(self.produced(ref, context, "yield"))
+            result = self.produced(ref, context, "return")
+            return Coroutine(result) if function.is_async else result
+        finally:
+            self._call_depth -= 1
+
+    def produced(
+        self, ref: FunctionRef, context: tuple[tuple[str, Value], ...], what: str
+    ) -> Value:
+        """What a function returns (``what="return"``) or yields, under a caller's context."""
+        function = self.project.function(ref)
+        if function is None:
+            return UNKNOWN
+        env = Env(ref.module, ref.key, context=context)
+        exprs = function.return_values if what == "return" else function.yields
+        return self._memo(
+            self._results, (ref, context, what), lambda: join(self.eval(e, env) for e in exprs)
+        )
+
+    def construct(
+        self, ref: ClassRef, args: tuple[Arg, ...], env: Env, site: Optional[Site] = None
+    ) -> Value:
+        kind = self.class_kind(ref)
+        if kind is not None:
+            if kind in ("app", "router"):
+                return AppObject(kind, site) if site is not None else UNKNOWN
+            return DbObject(kind)
+        init = self.find_method(ref, "__init__")
+        plain = Instance(ref)
+        if init is None:
+            return plain
+        function = self.project.function(init)
+        if function is None or not function.params or self._call_depth >= MAX_CALL_DEPTH:
+            return plain
+        self._call_depth += 1
+        try:
+            context = self.bind_arguments(function, plain, args, env)
+        finally:
+            self._call_depth -= 1
+        if len(context) <= 1:
+            return plain
+        init_env = Env(init.module, init.key, context=context)
+        self_name = function.params[0].name
+        attrs: dict[str, Value] = {}
+        for assign in function.body.attr_assigns:
+            target = assign.target
+            if (
+                isinstance(target, Attr)
+                and isinstance(target.value, Name)
+                and target.value.id == self_name
+            ):
+                value = self.eval(assign.value, init_env)
+                if _is_interesting(value):
+                    attrs[target.attr] = value
+        return Instance(ref, tuple(sorted(attrs.items(), key=lambda item: item[0])))
+
+    def class_kind(self, ref: ClassRef) -> Optional[str]:
+        """A known kind a project class inherits: "app", "router" or a database-object kind."""
+        if ref in self._class_kinds:
+            return self._class_kinds[ref]
+        self._class_kinds[ref] = None  # cycle guard
+        result: Optional[str] = None
+        summary = self.project.cls(ref)
+        if summary is not None:
+            env = self.class_env(ref)
+            outer = Env(env.module, env.function)
+            for base in summary.bases:
+                for option in options(self.eval(base, outer)):
+                    if isinstance(option, External):
+                        if option.qname == known.API_ROUTER:
+                            result = "router"
+                        elif option.qname == known.FASTAPI_APP:
+                            result = "app"
+                        else:
+                            result = known.INSTANCE_KINDS.get(option.qname)
+                    elif isinstance(option, ClassRef):
+                        result = self.class_kind(option)
+                    if result is not None:
+                        break
+                if result is not None:
+                    break
+        self._class_kinds[ref] = result
+        return result
+
+    # ------------------------------------------------------------------ with, types
+
+    def enter(self, value: Value, *, is_async: bool) -> Value:
+        """What ``with value as x`` binds to ``x``."""
+        out: list[Value] = []
+        for option in options(value):
+            if isinstance(option, DbObject):
+                out.append(option)
+            elif isinstance(option, ContextManagerValue) and option.is_async == is_async:
+                out.append(option.enter)
+        return join(out)
+
+    def instance_of(self, type_value: Value) -> Value:
+        """An instance of the class a type expression names."""
+        out: list[Value] = []
+        for option in options(type_value):
+            if isinstance(option, AnnotatedType):
+                out.append(self.instance_of(option.base))
+            elif isinstance(option, External):
+                kind = known.INSTANCE_KINDS.get(option.qname)
+                if kind is not None:
+                    out.append(DbObject(kind))
+                elif option.qname in (known.SESSIONMAKER, known.SCOPED_SESSION):
+                    out.append(SessionFactory(False, option.qname == known.SCOPED_SESSION))
+                elif option.qname in (known.ASYNC_SESSIONMAKER, known.ASYNC_SCOPED_SESSION):
+                    out.append(SessionFactory(True, option.qname == known.ASYNC_SCOPED_SESSION))
+                elif not option.qname.startswith("builtins."):
+                    out.append(ExtInstance(option.qname))
+            elif isinstance(option, ClassRef):
+                kind = self.class_kind(option)
+                if kind is not None and kind not in ("app", "router"):
+                    out.append(DbObject(kind))
+                elif kind is None:
+                    out.append(Instance(option))
+        return join(out)
+
+    # ------------------------------------------------------------------ functions
+
+    def decorator_names(self, ref: FunctionRef) -> frozenset[str]:
+        """Canonical names of a function's third-party decorators (``contextmanager``...)."""
+        cached = self._decorators.get(ref)
+        if cached is not None:
+            return cached
+        function = self.project.function(ref)
+        names: set[str] = set()
+        if function is not None and function.decorators:
+            env = self.outer_env(ref, function)
+            for decorator in function.decorators:
+                target = decorator.func if isinstance(decorator, Call) else decorator
+                for option in options(self.eval(target, env)):
+                    if isinstance(option, External):
+                        names.add(option.qname)
+                    elif isinstance(option, FunctionRef):
+                        names.add("<project>")
+                    else:
+                        names.add("<other>")
+        result = frozenset(names)
+        self._decorators[ref] = result
+        return result
+
+    def param_value(self, ref: FunctionRef, index: int) -> Value:
+        declared = self.declared_param(ref, index)
+        if isinstance(declared, Unknown) and self.callers is not None:
+            return self.param_from_callers(ref, index)
+        return declared
+
+    def declared_param(self, ref: FunctionRef, index: int) -> Value:
+        return self._memo(self._declared, (ref, index), lambda: self._declared_param(ref, index))
+
+    def _declared_param(self, ref: FunctionRef, index: int) -> Value:
+        function = self.project.function(ref)
+        if function is None or index >= len(function.params):
+            return UNKNOWN
+        param = function.params[index]
+        if index == 0 and function.class_key is not None and param.kind in ("pos", "posonly"):
+            decorators = self.decorator_names(ref)
+            cls = ClassRef(ref.module, function.class_key)
+            if known.STATICMETHOD not in decorators:
+                if known.CLASSMETHOD in decorators:
+                    return cls
+                return Instance(cls)
+        marker, annotation = self.param_marker(ref, function, param)
+        if marker is not None:
+            value = self.dependency_result(marker, annotation)
+            if not isinstance(value, Unknown):
+                return value
+        return self.instance_of(annotation)
+
+    def param_marker(
+        self, ref: FunctionRef, function: FunctionSummary, param: Param
+    ) -> tuple[Optional[Marker], Value]:
+        """The ``Depends``/``Security`` marker of a parameter (default or ``Annotated``)."""
+        env = self.outer_env(ref, function)
+        annotation = self.annotation(param.annotation, env) if param.annotation else UNKNOWN
+        if param.default is not None:
+            marker = marker_in(self.eval(param.default, env))
+            if marker is not None:
+                return marker, annotation
+        for option in options(annotation):
+            if isinstance(option, AnnotatedType):
+                for meta in reversed(option.metadata):
+                    marker = marker_in(meta)
+                    if marker is not None:
+                        return marker, annotation
+        return None, annotation
+
+    def dependency_callable(self, marker: Marker, annotation: Value) -> Value:
+        """What FastAPI calls for a marker: its dependency, or the annotated class."""
+        if marker.dependency is not None:
+            return marker.dependency
+        bases = [
+            option.base if isinstance(option, AnnotatedType) else option
+            for option in options(annotation)
+        ]
+        return join(bases)
+
+    def dependency_result(self, marker: Marker, annotation: Optional[Value]) -> Value:
+        """The value FastAPI passes for a marker: what the dependency returns or yields."""
+        dependency = self.dependency_callable(marker, annotation or UNKNOWN)
+        out: list[Value] = []
+        for option in options(dependency):
+            if isinstance(option, FunctionRef):
+                function = self.project.function(option)
+                if function is None:
+                    continue
+                decorators = self.decorator_names(option)
+                if function.is_generator and not decorators & {
+                    known.CONTEXTMANAGER,
+                    known.ASYNCCONTEXTMANAGER,
+                }:
+                    out.append(self.produced(option, (), "yield"))
+                else:
+                    out.append(self.produced(option, (), "return"))
+            elif isinstance(option, ClassRef):
+                out.append(self.construct(option, (), Env(option.module)))
+            elif isinstance(option, SessionFactory):
+                out.append(DbObject("async_session" if option.is_async else "session", option.origin))
+            elif isinstance(option, (Instance, BoundMethod)):
+                method = (
+                    option.function
+                    if isinstance(option, BoundMethod)
+                    else self.find_method(option.cls, "__call__")
+                )
+                if method is not None:
+                    function = self.project.function(method)
+                    if function is not None:
+                        what = "yield" if function.is_generator else "return"
+                        out.append(self.produced(method, (), what))
+        return join(out)
+
+    def param_from_callers(self, ref: FunctionRef, index: int) -> Value:
+        return self._memo(
+            self._from_callers, (ref, index), lambda: self._param_from_callers(ref, index)
+        )
+
+    def _param_from_callers(self, ref: FunctionRef, index: int) -> Value:
+        assert self.callers is not None
+        function = self.project.function(ref)
+        if function is None:
+            return UNKNOWN
+        param = function.params[index]
+        if param.kind in ("vararg", "varkw"):
+            return UNKNOWN
+        values: list[Value] = []
+        for site in self.callers.sites_calling(ref):
+            receiver = site.receiver is not None
+            position = index - 1 if receiver else index
+            expr = call_argument(site.call, position, param.name) if position >= 0 else None
+            if expr is not None:
+                values.append(self.eval(expr, site.env))
+        return join(values)
+
+
+def marker_in(value: Value) -> Optional[Marker]:
+    """The first ``Depends``/``Security`` marker a value may be."""
+    for option in options(value):
+        if isinstance(option, Marker):
+            return option
+    return None
+
+
+def _name_factory(value: Value, module: str, name: str) -> Value:
+    """Remember the module-level name a session factory is bound to (for rewrites)."""
+    if isinstance(value, SessionFactory) and value.origin is None:
+        return SessionFactory(value.is_async, value.scoped, Origin(f"{name}()", module, name))
+    return value
+
+
+def _parse_dotted(text: str) -> Optional[Expr]:
+    parts = text.strip().split(".")
+    if not parts or not all(p.isidentifier() for p in parts):
+        return None
+    expr: Expr = Name(parts[0])
+    for part in parts[1:]:
+        expr = Attr(expr, part)
+    return expr
+

@@ -1,0 +1,161 @@
+"""FPL002: synchronous database I/O inside a coroutine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..findings import Finding, Fix, Related
+from ..model.analysis import ProjectAnalysis
+from ..model.blocking import BlockingCall
+from ..model.evaluator import render
+from ..model.values import FunctionRef, Site
+from .base import Rule, RuleDoc, location
+
+DOC = RuleDoc(
+    what_it_does=(
+        "Finds calls inside an `async def` (routes of every kind including websockets, "
+        "dependencies, middleware, exception handlers, lifespan hooks, background tasks and "
+        "plain async helpers) that do synchronous database I/O: `execute`, `scalar(s)`, "
+        "`get`, `get_one`, `exec`, `commit`, `flush`, `refresh`, `rollback`, `merge`, "
+        "`connection()` on a sync `Session`; `query(...)` chains ending in `all`, `first`, "
+        "`one`, `one_or_none`, `scalar`, `count`...; `execute`/`commit` on a `Connection`; "
+        "`engine.connect()`/`engine.begin()`. The session is known from its annotation, from "
+        "the dependency that provides it, or from where it is built. Calls into the project's "
+        "own sync helpers are followed (up to `max-helper-depth`, 6 by default) and the finding "
+        "is on the call in the coroutine, naming the chain down to the blocking call."
+    ),
+    why_is_this_bad=(
+        "A coroutine runs on the event loop thread; a blocking call stops every other request "
+        "of the process until it returns. A checkout from an exhausted pool blocks inside the "
+        "loop: no other coroutine can run, including the ones that would give a connection "
+        "back. If the coroutine awaits anything while it holds a connection, the whole process "
+        "freezes under load, on every FastAPI version. With a finite `pool_timeout` the loop "
+        "stays frozen until each queued checkout times out in turn."
+    ),
+    example=(
+        "@app.get(\"/users/{user_id}\")\n"
+        "async def read_user(user_id: int, db: Session = Depends(get_db)):\n"
+        "    user = db.get(User, user_id)\n"
+        "    await notify(user)\n"
+        "    return user\n"
+    ),
+    use_instead=(
+        "@app.get(\"/users/{user_id}\")\n"
+        "async def read_user(user_id: int, db: AsyncSession = Depends(get_async_db)):\n"
+        "    user = await db.get(User, user_id)\n"
+        "    await notify(user)\n"
+        "    return user\n"
+    ),
+    use_instead_note=(
+        "Use SQLAlchemy's asyncio extension end to end, as above; or declare the route with "
+        "plain `def` so FastAPI runs it in the threadpool; or hand the sync work to the "
+        "threadpool: `await run_in_threadpool(crud.get_user, db, user_id)`."
+    ),
+    fix_safety=(
+        "No automatic edit yet: the finding carries the suggested rewrite as display-only "
+        "text. Turning `async def` into `def` is only correct when the coroutine never awaits "
+        "and nothing awaits it; wrapping in `run_in_threadpool` moves the session to another "
+        "thread, which is fine for one call but not for a session shared with concurrent "
+        "coroutines."
+    ),
+    references=(
+        "https://fastapi.tiangolo.com/async/#path-operation-functions",
+        "https://docs.sqlalchemy.org/en/20/orm/extensions/asyncio.html",
+        "https://www.starlette.io/threadpool/",
+        "https://github.com/fastapi/fastapi/issues/3205",
+    ),
+)
+
+
+class BlockingDbCallInCoroutine(Rule):
+    code = "FPL002"
+    name = "blocking-db-call-in-coroutine"
+    summary = "Blocking database I/O in a coroutine (freezes the event loop)"
+    severity = "error"
+    doc = DOC
+
+    def check(self, analysis: ProjectAnalysis) -> Iterator[Finding]:
+        fastapi = analysis.fastapi
+        entry_points = set(fastapi.dependencies) | {r.endpoint for r in fastapi.routes}
+        entry_points |= fastapi.middleware
+        reached_from: dict[FunctionRef, list[FunctionRef]] = {}
+        for blocking in analysis.blocking.blocking_calls():
+            coroutine = blocking.coroutine
+            if coroutine not in entry_points and coroutine not in reached_from:
+                reached_from[coroutine] = analysis.blocking.entry_points(coroutine, entry_points)
+            yield self._finding(analysis, blocking, reached_from.get(coroutine, []))
+
+    def _role(self, analysis: ProjectAnalysis, ref: FunctionRef) -> tuple[str, bool]:
+        fastapi = analysis.fastapi
+        if fastapi.is_route(ref):
+            kind = "websocket route" if all(r.is_websocket for r in fastapi.routes_of(ref)) else "route"
+            return kind, True
+        if fastapi.is_dependency(ref):
+            return "dependency", True
+        if ref in fastapi.middleware:
+            return "middleware", True
+        return "coroutine", False
+
+    def _finding(
+        self, analysis: ProjectAnalysis, blocking: BlockingCall, entries: list[FunctionRef]
+    ) -> Finding:
+        project = analysis.project
+        ref = blocking.coroutine
+        function = project.function(ref)
+        assert function is not None
+        role, per_request = self._role(analysis, ref)
+        name = project.short_name(ref)
+        where = f"{role} `{name}`" + (" (runs on every request)" if per_request else "")
+        if len(blocking.chain) > 1:
+            what = f"`{blocking.chain_text}` does synchronous database I/O"
+        else:
+            what = f"`{blocking.final.label}` is synchronous database I/O"
+        never_awaits = not function.awaits and per_request and role != "middleware"
+        if never_awaits:
+            rewrite = (
+                f"declare `{function.name}` with `def` (it never awaits) so FastAPI runs it in "
+                f"the threadpool, or use `AsyncSession` with `await`"
+            )
+        else:
+            rewrite = (
+                "use `AsyncSession` and `await` it, or move the work to the threadpool with "
+                "`await run_in_threadpool(...)`"
+            )
+        message = (
+            f"Blocking call in {where}: {what} on the event loop, freezing every request while "
+            f"it waits for a pooled connection or the database; {rewrite}"
+        )
+        related: list[Related] = []
+        for step in blocking.chain[1:]:
+            related.append(Related(location(step.site), f"calls `{step.label}`"))
+        for entry in entries[:5]:
+            entry_role, _ = self._role(analysis, entry)
+            related.append(
+                Related(
+                    location(Site(entry.module, _def_node(analysis, entry))),
+                    f"reached from {entry_role} `{project.short_name(entry)}`",
+                )
+            )
+        call_text = render(blocking.call)
+        if never_awaits:
+            suggestion = f"def {function.name}(...):  # was: async def\n    ..."
+        else:
+            suggestion = f"await run_in_threadpool(lambda: {call_text})"
+        return Finding(
+            code=self.code,
+            location=location(Site(ref.module, blocking.call.node)),
+            message=message,
+            severity=self.severity,
+            fix=Fix(
+                applicability="display-only",
+                message=rewrite[0].upper() + rewrite[1:],
+                suggestion=suggestion,
+            ),
+            related=tuple(related),
+        )
+
+
+def _def_node(analysis: ProjectAnalysis, ref: FunctionRef) -> int:
+    function = analysis.project.function(ref)
+    return function.node if function is not None else 0
+

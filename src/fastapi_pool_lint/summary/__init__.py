@@ -1,0 +1,1 @@
+"""Per-module summaries: the only thing later stages know about a module's source."""

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fastapi_pool_lint.config import Settings
+from fastapi_pool_lint.pipeline import CheckResult, run_check
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def check_path(path: Path, settings: Settings | None = None) -> CheckResult:
+    """Run the analysis on ``path`` with paths reported relative to it (or to its directory)."""
+    cwd = path.parent if path.is_file() else path
+    return run_check([path], settings or Settings(), cwd)
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES
