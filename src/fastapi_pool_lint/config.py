@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 DEFAULT_MAX_HELPER_DEPTH = 6
+DEFAULT_FIX_POOL_TIMEOUT = 30  # seconds; SQLAlchemy's own default
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,7 @@ class Settings:
     select: Optional[frozenset[str]] = None  # None: every rule
     ignore: frozenset[str] = frozenset()
     max_helper_depth: int = DEFAULT_MAX_HELPER_DEPTH
+    fix_pool_timeout: int = DEFAULT_FIX_POOL_TIMEOUT  # what FPL003's fix puts instead of None
 
     def enabled(self, code: str) -> bool:
         if any(code.startswith(prefix) for prefix in self.ignore):

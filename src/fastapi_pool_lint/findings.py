@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from .fixes.base import Plan
 
 
 @dataclass(frozen=True, order=True)
@@ -42,8 +45,10 @@ class Edit:
 class Fix:
     applicability: str  # "safe", "unsafe" or "display-only"
     message: str
-    edits: tuple[Edit, ...] = ()
+    edits: tuple[Edit, ...] = ()  # relative to the files as analysed; apply all or none
     suggestion: Optional[str] = None  # display-only rewrite text
+    left: tuple[str, ...] = ()  # parts of the finding the edits do not fix, with why
+    plan: Optional[Plan] = field(default=None, compare=False, repr=False)  # for ``fix``
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,8 @@ class Finding:
             }
             if self.fix.suggestion is not None:
                 fix["suggestion"] = self.fix.suggestion
+            if self.fix.left:
+                fix["left"] = list(self.fix.left)
         return {
             "code": self.code,
             "path": self.location.path,

@@ -10,6 +10,7 @@ from typing import Union
 from .config import Settings
 from .discovery import SourceFile, discover
 from .findings import Finding, Location, Related, Span
+from .fixes import attach_fixes
 from .model.analysis import ProjectAnalysis
 from .model.project import ProjectModel
 from .parsing import ParseFailure, parse_source
@@ -119,6 +120,7 @@ def run_check(paths: Sequence[Path], settings: Settings, cwd: Path) -> CheckResu
     findings = run_rules(analysis, settings)
     by_path = {source.display: source for source in sources}
     located = attach_spans(findings, by_path)
+    located = attach_fixes(located, analysis, by_path, settings)
     unique = {(f.location.path, f.location.span, f.code, f.message): f for f in located}
     ordered = sorted(unique.values(), key=lambda f: f.sort_key)
     return CheckResult(ordered, sorted(errors, key=lambda e: e.path), len(sources))

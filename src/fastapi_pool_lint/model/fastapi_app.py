@@ -43,6 +43,18 @@ class Route:
 
 
 @dataclass(frozen=True)
+class InjectionPath:
+    """How a route reaches a dependency: ``kind`` is "parameter" (the endpoint's own
+    ``param``), "dependency" (through ``via``, the dependency of the endpoint's ``param``),
+    "route dependencies" or "router dependencies" (a ``dependencies=[...]`` list, ``via`` the
+    listed callable)."""
+
+    kind: str
+    param: Optional[Param] = None
+    via: Optional[FunctionRef] = None
+
+
+@dataclass(frozen=True)
 class Injection:
     """One place where FastAPI is told to inject a dependency."""
 
@@ -77,6 +89,7 @@ class FastAPIGraph:
         self.routes: list[Route] = []
         self.injections: list[Injection] = []
         self.overridden: set[FunctionRef] = set()
+        self.override_modules: dict[FunctionRef, list[str]] = {}  # where each override is set
         self.middleware: set[FunctionRef] = set()
         self._app_markers: dict[AppObject, list[Marker]] = {}
         self._includes: list[tuple[AppObject, AppObject, tuple[Marker, ...], Site]] = []
@@ -232,7 +245,11 @@ class FastAPIGraph:
 
     def _override_keys(self, keys: Iterable[Expr], env: Env) -> None:
         for key in keys:
-            self.overridden.update(callables_of(self.evaluator.eval(key, env), self.evaluator))
+            for ref in callables_of(self.evaluator.eval(key, env), self.evaluator):
+                self.overridden.add(ref)
+                modules = self.override_modules.setdefault(ref, [])
+                if env.module not in modules:
+                    modules.append(env.module)
 
     def _scan_overrides(self) -> None:
         for env, body in iter_scopes(self.project, self.evaluator):
@@ -361,3 +378,41 @@ class FastAPIGraph:
 
     def routes_reaching(self, dependency: FunctionRef) -> list[Route]:
         return [route for route in self.routes if dependency in self.route_dependencies(route)]
+
+    def injection_paths(self, route: Route, dependency: FunctionRef) -> list[InjectionPath]:
+        """Every way a request to ``route`` reaches ``dependency`` (FastAPI runs it once)."""
+        paths: list[InjectionPath] = []
+        for target, param in self.direct_dependencies(route.endpoint):
+            if target == dependency:
+                paths.append(InjectionPath("parameter", param=param))
+            elif dependency in self.closure(target):
+                paths.append(InjectionPath("dependency", via=target, param=param))
+        lists = (
+            ("route dependencies", route.dependencies),
+            ("router dependencies", tuple(self.app_markers(route.app))),
+        )
+        for where, markers in lists:
+            for marker in markers:
+                if marker.dependency is None:
+                    continue
+                for target in callables_of(marker.dependency, self.evaluator):
+                    if target == dependency or dependency in self.closure(target):
+                        paths.append(InjectionPath(where, via=target))
+        return paths
+
+    def only_route_decorators(self, ref: FunctionRef) -> bool:
+        """Whether every decorator of ``ref`` registers it as a route (nothing wraps it)."""
+        function = self.project.function(ref)
+        if function is None:
+            return False
+        env = self.evaluator.outer_env(ref, function)
+        routes = known.HTTP_ROUTE_METHODS | known.WEBSOCKET_ROUTE_METHODS
+        for decorator in function.decorators:
+            if not isinstance(decorator, Call):
+                return False
+            if not any(
+                isinstance(option, AppMethod) and option.name in routes
+                for option in options(self.evaluator.eval(decorator.func, env))
+            ):
+                return False
+        return True

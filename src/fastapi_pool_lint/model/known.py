@@ -23,6 +23,17 @@ CANONICAL: dict[str, str] = {
     **_spellings(
         "fastapi.concurrency.run_in_threadpool", "starlette.concurrency.run_in_threadpool"
     ),
+    **_spellings(
+        "fastapi.BackgroundTasks",
+        "fastapi.background.BackgroundTasks",
+        "starlette.background.BackgroundTasks",
+    ),
+    **_spellings("starlette.background.BackgroundTask"),
+    **_spellings(
+        "starlette.responses.StreamingResponse",
+        "fastapi.responses.StreamingResponse",
+        "starlette.StreamingResponse",
+    ),
     # typing
     **_spellings("typing.Annotated", "typing_extensions.Annotated"),
     **_spellings("typing.Optional", "typing_extensions.Optional"),
@@ -153,6 +164,15 @@ STATICMETHOD = "builtins.staticmethod"
 CLASSMETHOD = "builtins.classmethod"
 NEXT = "builtins.next"
 FIXTURES = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
+RUN_IN_THREADPOOL = "fastapi.concurrency.run_in_threadpool"
+# Work that runs after the endpoint returned (a session opened in the endpoint is closed by then).
+DEFERRED_WORK = frozenset(
+    {
+        "fastapi.BackgroundTasks",
+        "starlette.background.BackgroundTask",
+        "starlette.responses.StreamingResponse",
+    }
+)
 
 SESSION = "sqlalchemy.orm.Session"
 ASYNC_SESSION = "sqlalchemy.ext.asyncio.AsyncSession"

@@ -6,15 +6,14 @@ from collections.abc import Iterator
 from typing import Optional
 
 from ..findings import Finding, Fix, Related
-from ..model import known
 from ..model.analysis import ProjectAnalysis
 from ..model.fastapi_app import Injection, Route, callables_of
-from ..model.values import DbObject, FunctionRef, Site, options
+from ..model.sessions import session_generator
+from ..model.values import DbObject, FunctionRef, Site
 from ..summary.records import FunctionSummary, Name
 from .base import Rule, RuleDoc, location
 
 TEARDOWN_FIXED_IN = "0.82"
-TRANSPARENT_DECORATORS = frozenset({known.STATICMETHOD, known.CLASSMETHOD})
 
 DOC = RuleDoc(
     what_it_does=(
@@ -104,13 +103,7 @@ class SyncGeneratorSessionDependency(Rule):
         for ref, injections in sorted(
             injections_by_dependency.items(), key=lambda item: (item[0].module, item[0].key)
         ):
-            function = analysis.project.function(ref)
-            if function is None or function.is_async or not function.is_generator:
-                continue
-            decorators = analysis.evaluator.decorator_names(ref) - TRANSPARENT_DECORATORS
-            if decorators:  # @contextmanager, pytest fixtures, wrappers: not what FastAPI sees
-                continue
-            session = _yielded_session(analysis, ref)
+            session = session_generator(evaluator, ref)
             if session is None:
                 continue
             yield self._finding(analysis, ref, session, injections)
@@ -207,14 +200,6 @@ class SyncGeneratorSessionDependency(Rule):
             f"every version once a response model is added",
             related,
         )
-
-
-def _yielded_session(analysis: ProjectAnalysis, ref: FunctionRef) -> Optional[DbObject]:
-    value = analysis.evaluator.produced(ref, (), "yield")
-    for option in options(value):
-        if isinstance(option, DbObject) and option.kind in ("session", "connection"):
-            return option
-    return None
 
 
 def _most_dangerous(analysis: ProjectAnalysis, routes: list[Route]) -> Optional[Route]:
