@@ -139,6 +139,7 @@ def check(
         code = _run_fix(paths, settings, cwd, report_to_stderr=True, **fix_flags)
         if fix_flags["diff"] or code == EXIT_ERROR:
             sys.exit(code)
+    settings = replace(settings, plan_fixes=output_format != "text")  # text shows no edits
     try:
         result = run_check(list(paths) or [Path(".")], settings, cwd)
     except DiscoveryError as problem:

@@ -15,6 +15,7 @@ class Settings:
     ignore: frozenset[str] = frozenset()
     max_helper_depth: int = DEFAULT_MAX_HELPER_DEPTH
     fix_pool_timeout: int = DEFAULT_FIX_POOL_TIMEOUT  # what FPL003's fix puts instead of None
+    plan_fixes: bool = True  # give findings their edits (JSON output, ``fix``); text needs none
 
     def enabled(self, code: str) -> bool:
         if any(code.startswith(prefix) for prefix in self.ignore):

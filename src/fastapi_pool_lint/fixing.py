@@ -15,11 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Union
 
-import libcst as cst
-
 from .config import Settings
 from .findings import Finding
-from .fixes.apply import edited_module
+from .fixes.apply import Edited, edited_module
 from .fixes.base import UNSAFE, CannotFix, Change, Plan, Target
 from .fixes.edits import split_lines
 from .fixes.source import ParsedModule, digest, read_module, source_for_target
@@ -110,7 +108,7 @@ def _changes(findings: Iterable[Finding], key: str) -> list[Change]:
 
 def _edit_modules(
     selected: list[Finding], modules: _Modules
-) -> tuple[dict[str, tuple[ParsedModule, cst.Module]], dict[int, str]]:
+) -> tuple[dict[str, Edited], dict[int, str]]:
     """Apply the selected fixes per module; the fixes that fail there, with why."""
     by_module: dict[str, list[Finding]] = {}
     targets: dict[str, Target] = {}
@@ -118,7 +116,7 @@ def _edit_modules(
         for target in _plan(finding).targets:
             by_module.setdefault(target.key, []).append(finding)
             targets[target.key] = target
-    edited: dict[str, tuple[ParsedModule, cst.Module]] = {}
+    edited: dict[str, Edited] = {}
     failed: dict[int, str] = {}
     for key, group in by_module.items():
         parsed = modules.get(targets[key])
@@ -127,14 +125,14 @@ def _edit_modules(
                 failed[id(finding)] = parsed
             continue
         try:
-            edited[key] = (parsed, edited_module(parsed, _changes(group, key)))
+            edited[key] = edited_module(parsed.editor, _changes(group, key))
             continue
         except CannotFix:
             pass
         kept: list[Finding] = []  # together they fail: keep what applies, in order
         for finding in group:
             try:
-                edited_module(parsed, _changes([*kept, finding], key))
+                edited_module(parsed.editor, _changes([*kept, finding], key))
             except CannotFix as reason:
                 failed[id(finding)] = f"does not apply together with the other fixes: {reason}"
             else:
@@ -184,15 +182,11 @@ def run_fix(
             break
         reasons.update(failed)
         selected = [f for f in selected if id(f) not in failed]
-    changed = {
-        key: (parsed, module)
-        for key, (parsed, module) in edited.items()
-        if module.bytes != parsed.data
-    }
+    changed = {key: e for key, e in edited.items() if e.data != e.parsed.data}
     if write:
         for group in _groups(selected):
             replacements = [
-                Replacement(key, changed[key][0].source.path, changed[key][0].data, changed[key][1].bytes)
+                Replacement(key, changed[key].parsed.source.path, changed[key].parsed.data, changed[key].data)
                 for key in group
                 if key in changed
             ]
@@ -205,8 +199,8 @@ def run_fix(
                         reasons[id(finding)] = f"not written: {failure}"
                 for key in group:
                     changed.pop(key, None)
-    for key, (parsed, module) in sorted(changed.items()):
-        run.files[key] = (parsed.module.code, module.code)
+    for key, e in sorted(changed.items()):
+        run.files[key] = (e.parsed.module.code, e.text)
     for finding in result.findings:
         why = reasons.get(id(finding))
         if why is None:

@@ -120,7 +120,8 @@ def run_check(paths: Sequence[Path], settings: Settings, cwd: Path) -> CheckResu
     findings = run_rules(analysis, settings)
     by_path = {source.display: source for source in sources}
     located = attach_spans(findings, by_path)
-    located = attach_fixes(located, analysis, by_path, settings)
+    if settings.plan_fixes:
+        located = attach_fixes(located, analysis, by_path, settings)
     unique = {(f.location.path, f.location.span, f.code, f.message): f for f in located}
     ordered = sorted(unique.values(), key=lambda f: f.sort_key)
     return CheckResult(ordered, sorted(errors, key=lambda e: e.path), len(sources))

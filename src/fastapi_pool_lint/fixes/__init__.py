@@ -15,7 +15,7 @@ from ..config import Settings
 from ..discovery import SourceFile
 from ..findings import Edit, Finding, Fix
 from ..model.analysis import ProjectAnalysis
-from .apply import edited_module
+from .apply import edited_statements
 from .base import DISPLAY_ONLY, CannotFix, Plan, Target
 from .context import FixContext, Fixer
 from .edits import text_edits
@@ -39,9 +39,9 @@ def materialise(plan: Plan, sources: SourceCache) -> tuple[tuple[Target, ...], t
     edits: list[Edit] = []
     for key in plan.modules:
         parsed = sources.get(key)
-        module = edited_module(parsed, plan.changes)
+        edited = edited_statements(parsed.editor, plan.changes)
         targets.append(parsed.target)
-        edits.extend(text_edits(key, parsed.module.code, module.code))
+        edits.extend(text_edits(key, parsed.editor.original_text, edited.text))
     if not edits:
         raise CannotFix("nothing left to change")
     return tuple(targets), tuple(edits)

@@ -9,10 +9,13 @@ frozen and compare by value: two findings planning the same change apply it once
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Union
 
 import libcst as cst
+
+Statement = Union[cst.SimpleStatementLine, cst.BaseCompoundStatement]  # a module's body item
 
 SAFE = "safe"
 UNSAFE = "unsafe"
@@ -39,9 +42,15 @@ class NodeChange(Change):
 
 @dataclass(frozen=True)
 class ModuleChange(Change):
+    """A change of a top-level statement that has no node id (found by ``locate``)."""
+
     @abc.abstractmethod
-    def transform_module(self, module: cst.Module) -> cst.Module:
-        """The edited module (after every node change was applied)."""
+    def locate(self, body: Sequence[Statement]) -> int:
+        """The index of the statement to edit; :class:`CannotFix` if there is none."""
+
+    @abc.abstractmethod
+    def transform_statement(self, statement: Statement) -> Statement:
+        """The edited statement."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,7 @@ class AddImport(Change):
     from_module: str  # without leading dots; "" with ``relative`` for ``from . import x``
     name: str
     relative: int = 0
+    asname: Optional[str] = None
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Optional
 
 import libcst as cst
 
-from .base import CannotFix, ModuleChange, NodeChange
+from .base import CannotFix, ModuleChange, NodeChange, Statement
 from .cstutil import add_keyword_argument, replace_argument_value
 
 
@@ -94,22 +95,29 @@ class ReplaceDictEntryInAssignment(ModuleChange):
     key: str
     value: str
 
-    def transform_module(self, module: cst.Module) -> cst.Module:
-        body = list(module.body)
-        for i, statement in enumerate(body):
-            if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-                continue
-            assign = statement.body[0]
-            if (
-                isinstance(assign, cst.Assign)
-                and len(assign.targets) == 1
-                and isinstance(assign.targets[0].target, cst.Name)
-                and assign.targets[0].target.value == self.name
-                and isinstance(assign.value, cst.Dict)
-            ):
-                new_assign = assign.with_changes(
-                    value=replace_dict_entry(assign.value, self.key, self.value)
-                )
-                body[i] = statement.with_changes(body=(new_assign,))
-                return module.with_changes(body=tuple(body))
+    def _assign(self, statement: Statement) -> Optional[cst.Assign]:
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            return None
+        assign = statement.body[0]
+        if (
+            isinstance(assign, cst.Assign)
+            and len(assign.targets) == 1
+            and isinstance(assign.targets[0].target, cst.Name)
+            and assign.targets[0].target.value == self.name
+            and isinstance(assign.value, cst.Dict)
+        ):
+            return assign
+        return None
+
+    def locate(self, body: Sequence[Statement]) -> int:
+        for index, statement in enumerate(body):
+            if self._assign(statement) is not None:
+                return index
         raise CannotFix(f"no module-level `{self.name} = {{...}}` to edit")
+
+    def transform_statement(self, statement: Statement) -> Statement:
+        assign = self._assign(statement)
+        assert assign is not None and isinstance(assign.value, cst.Dict)
+        assert isinstance(statement, cst.SimpleStatementLine)
+        new = assign.with_changes(value=replace_dict_entry(assign.value, self.key, self.value))
+        return statement.with_changes(body=(new,))

@@ -33,7 +33,16 @@ from ..model.sessions import (
     generator_lifecycle,
     session_generator,
 )
-from ..model.values import DbMethod, DbObject, External, FunctionRef, SessionFactory, Value, options
+from ..model.values import (
+    DbMethod,
+    DbObject,
+    External,
+    FunctionRef,
+    SessionFactory,
+    Unknown,
+    Value,
+    options,
+)
 from ..summary.records import (
     Attr,
     ClassBinding,
@@ -122,6 +131,7 @@ class ImportSpec:
     module: str  # absolute dotted module
     name: str
     project: bool  # a module of the analysed project (else a library)
+    asname: Optional[str] = None
 
 
 def _free_names(node: cst.CSTNode) -> list[str]:
@@ -536,17 +546,39 @@ class SessionDependencyFixer(Fixer):
         project = self.analysis.project
         module = project.modules[endpoint.module]
         changes: list[Change] = []
+        route_env = Env(endpoint.module, endpoint.key)
         for name in opener.names:
-            if name in function.body.bindings and name != param.name:
-                raise CannotFix(f"`{name}` is a local name in the route")
             wanted = self._generator_value(generator, name)
+            if name == param.name:
+                raise CannotFix(f"the session parameter `{name}` shadows a name the opener uses")
+            if evaluator.local_bindings(name, route_env) is not None:
+                if isinstance(wanted, Unknown) or evaluator.lookup(name, route_env) != wanted:
+                    raise CannotFix(
+                        f"`{name}` is a local name in the route or the function defining it"
+                    )
+                continue
             if name in module.body.bindings:
-                if evaluator.module_member(endpoint.module, name) != wanted:
+                same = (
+                    endpoint.module == generator.module
+                    or self._same_import(generator.module, endpoint.module, name)
+                    or (
+                        not isinstance(wanted, Unknown)
+                        and evaluator.module_member(endpoint.module, name) == wanted
+                    )
+                )
+                if not same:
                     raise CannotFix(f"`{name}` means something else in {endpoint.module}")
                 continue
             spec = self._import_spec(generator, name)
             changes.append(self._add_import(endpoint, parsed, spec))
         return changes
+
+    def _same_import(self, first: str, second: str, name: str) -> bool:
+        """Whether ``name`` is bound by the very same single import in both modules."""
+        modules = self.analysis.project.modules
+        a = modules[first].body.bindings.get(name, ())
+        b = modules[second].body.bindings.get(name, ())
+        return len(a) == 1 and a == b and isinstance(a[0], ImportBinding)
 
     def _generator_value(self, generator: FunctionRef, name: str) -> Value:
         evaluator = self.analysis.evaluator
@@ -563,10 +595,10 @@ class SessionDependencyFixer(Fixer):
         binding = bindings[0]
         if isinstance(binding, ImportBinding):
             owner, _, attr = binding.target.rpartition(".")
-            if not owner or attr != name:
-                raise CannotFix(f"`{name}` is imported under another name")
+            if not owner:
+                raise CannotFix(f"`{name}` is a module imported with `import`")
             is_project = project.module_for_name(owner, generator.module) is not None
-            return ImportSpec(owner, name, is_project)
+            return ImportSpec(owner, attr, is_project, name if attr != name else None)
         if isinstance(binding, (DefBinding, ClassBinding, ValueBinding)):
             if not module.module:
                 raise CannotFix(f"cannot tell how to import `{name}` from {generator.module}")
@@ -591,9 +623,13 @@ class SessionDependencyFixer(Fixer):
                 if common:
                     level = len(package) - common + 1
                     return AddImport(
-                        endpoint.module, ".".join(target[common:]), spec.name, relative=level
+                        endpoint.module,
+                        ".".join(target[common:]),
+                        spec.name,
+                        relative=level,
+                        asname=spec.asname,
                     )
-        return AddImport(endpoint.module, spec.module, spec.name)
+        return AddImport(endpoint.module, spec.module, spec.name, asname=spec.asname)
 
     def _unused_imports(
         self, endpoint: FunctionRef, parsed: ParsedModule, param: Param

@@ -8,11 +8,12 @@ is planned on it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 import libcst as cst
 
@@ -21,6 +22,9 @@ from ..model.project import ProjectModel
 from ..parsing import ParseFailure, parse_source
 from ..summary.builder import summarise
 from .base import CannotFix, Target
+
+if TYPE_CHECKING:
+    from .apply import ModuleEditor
 
 
 def digest(data: bytes) -> str:
@@ -34,6 +38,7 @@ class ParsedModule:
     module: cst.Module
     anchors: list[cst.CSTNode]
     _parents: Optional[dict[int, cst.CSTNode]] = field(default=None, repr=False)
+    _editor: Optional[ModuleEditor] = field(default=None, repr=False)
 
     @property
     def key(self) -> str:
@@ -63,11 +68,23 @@ class ParsedModule:
             stack: list[cst.CSTNode] = [self.module]
             while stack:
                 current = stack.pop()
-                for child in current.children:
-                    parents[id(child)] = current
-                    stack.append(child)
+                for field in dataclasses.fields(current):
+                    value = getattr(current, field.name)
+                    children = value if isinstance(value, (tuple, list)) else (value,)
+                    for child in children:
+                        if isinstance(child, cst.CSTNode):
+                            parents[id(child)] = current
+                            stack.append(child)
             self._parents = parents
         return self._parents.get(id(node))
+
+    @property
+    def editor(self) -> ModuleEditor:
+        if self._editor is None:
+            from .apply import ModuleEditor
+
+            self._editor = ModuleEditor(self)
+        return self._editor
 
     def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         current = self.parent(node)

@@ -70,11 +70,22 @@ DOC = RuleDoc(
         "`async def` routes and dependencies."
     ),
     fix_safety=(
-        "No automatic edit yet: the finding carries the suggested context-manager rewrite as "
-        "display-only text. The rewrite is unsafe to automate blindly: ORM objects returned by "
-        "the route are detached once the session closes, before the response is serialised, "
-        "and unloaded lazy relationships then raise `DetachedInstanceError`; convert to plain "
-        "data inside the `with` block."
+        "Unsafe fix (`fix --unsafe-fixes`): for each sync route whose own parameter receives "
+        "the session (`Depends(get_db)`, `Annotated[Session, Depends(get_db)]` or an alias), "
+        "the parameter is removed and the body runs inside `with <how the generator opened "
+        "it> as <name>:`; a generator that committed becomes `with SessionLocal.begin()` (or "
+        "`with Session(engine) as db, db.begin():`). The route's module gets the imports it "
+        "needs and loses the ones only the parameter used; the generator is kept. Unsafe "
+        "because ORM objects the route returns are detached once the session closes, before "
+        "the response is serialised: unloaded lazy relationships raise `DetachedInstanceError` "
+        "(and a commit at the end of the block expires them unless the sessionmaker sets "
+        "`expire_on_commit=False`), so return plain data. Not edited, with the reason and the "
+        "rewrite as display-only text: a generator listed in `app.dependency_overrides` "
+        "anywhere (tests), one that does more than open/commit/roll back/close the session or "
+        "has parameters FastAPI fills; per route: async routes, a session shared with another "
+        "dependency or a `dependencies=[...]` list, background tasks or streaming responses, a "
+        "closure using the session, a route called directly, a route that commits itself while "
+        "the generator also commits."
     ),
     references=(
         "https://github.com/fastapi/fastapi/issues/3205",

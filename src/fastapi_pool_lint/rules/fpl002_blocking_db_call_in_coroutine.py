@@ -52,11 +52,17 @@ DOC = RuleDoc(
         "threadpool: `await run_in_threadpool(crud.get_user, db, user_id)`."
     ),
     fix_safety=(
-        "No automatic edit yet: the finding carries the suggested rewrite as display-only "
-        "text. Turning `async def` into `def` is only correct when the coroutine never awaits "
-        "and nothing awaits it; wrapping in `run_in_threadpool` moves the session to another "
-        "thread, which is fine for one call but not for a session shared with concurrent "
-        "coroutines."
+        "Unsafe fix (`fix --unsafe-fixes`). A route or dependency that never awaits, is not a "
+        "generator, has no decorators besides its route registration, does not use the event "
+        "loop, gets no session from a sync generator dependency and that nothing in the project "
+        "calls becomes a plain `def`, which FastAPI runs in the threadpool. Otherwise the call in "
+        "the coroutine (the database call, or the call to the first helper of the chain) "
+        "becomes `await run_in_threadpool(<callable>, <arguments>)`, imported from "
+        "`fastapi.concurrency`: the value is returned where the call was, and no sync function "
+        "is ever awaited. Unsafe because the call then runs in another thread, which is fine "
+        "for one call but not for a session shared with concurrent coroutines. Not edited: a "
+        "call inside a generator expression (`await` would make it an async generator), or a "
+        "module where `run_in_threadpool` means something else."
     ),
     references=(
         "https://fastapi.tiangolo.com/async/#path-operation-functions",

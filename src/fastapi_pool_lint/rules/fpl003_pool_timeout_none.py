@@ -42,9 +42,11 @@ DOC = RuleDoc(
         "Pick a timeout below the request timeout of whatever sits in front of the service."
     ),
     fix_safety=(
-        "No automatic edit yet. Replacing `None` with a finite timeout changes behaviour "
-        "(requests fail with `TimeoutError` instead of waiting), which is the point, so the "
-        "future fix is classed unsafe."
+        "Unsafe fix (`fix --unsafe-fixes`): the `None` (or the name bound to it) becomes `30`, "
+        "or the value of `--pool-timeout`; in an `engine_from_config` dictionary the entry is "
+        "edited where the dictionary literal is, in this or another module. Unsafe because it "
+        "changes behaviour: an exhausted pool raises `TimeoutError` instead of waiting, which "
+        "is the point."
     ),
     references=(
         "https://docs.sqlalchemy.org/en/20/core/engines.html#sqlalchemy.create_engine.params.pool_timeout",
