@@ -99,7 +99,11 @@ def invoke(args: list[str], cwd: Path) -> Invocation:
     previous = Path.cwd()
     os.chdir(cwd)
     try:
-        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+        try:  # click < 8.2 mixes stderr into stdout unless told otherwise
+            runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]
+        except TypeError:
+            runner = CliRunner()
+        result = runner.invoke(cli, args, catch_exceptions=False)
     finally:
         os.chdir(previous)
     return Invocation(result.exit_code, result.stdout, result.stderr)

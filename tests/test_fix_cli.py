@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import shutil
 import stat
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import libcst as cst
 import pytest
 
 from fastapi_pool_lint import fixing
 from fastapi_pool_lint.config import Settings
 from fastapi_pool_lint.findings import Edit, Span
+from fastapi_pool_lint.fixes.base import CannotFix, NodeChange
 from fastapi_pool_lint.fixes.edits import apply_edits
 from fastapi_pool_lint.parsing import parse_source
 from fastapi_pool_lint.pipeline import CheckResult, run_check
@@ -202,3 +205,40 @@ def test_fix_works_on_the_bundled_examples(tmp_path: Path) -> None:
     result = invoke(["fix", "--unsafe-fixes", "."], work)
     assert result.exit_code == 0, result.stdout
     assert not run_check([work], Settings(), work).findings
+
+
+@dataclass(frozen=True)
+class _Broken(NodeChange):
+    def transform(self, node: cst.CSTNode) -> cst.CSTNode:
+        raise CannotFix("planned on code that is not there")
+
+
+def test_a_fix_that_does_not_apply_is_left_and_the_others_are_applied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = _project(tmp_path, {"db.py": ENGINES})
+    real_run_check = fixing.run_check
+
+    def check_with_a_broken_plan(*args: object, **kwargs: object) -> CheckResult:
+        result = real_run_check(*args, **kwargs)  # type: ignore[arg-type]
+        findings = list(result.findings)
+        first = findings[0]
+        assert first.fix is not None and first.fix.plan is not None
+        plan = first.fix.plan
+        broken = replace(plan, changes=(*plan.changes, _Broken(plan.changes[0].module, first.location.node)))
+        findings[0] = replace(first, fix=replace(first.fix, plan=broken))
+        return replace(result, findings=findings)
+
+    monkeypatch.setattr(fixing, "run_check", check_with_a_broken_plan)
+    result = invoke(["fix", "--unsafe-fixes", "."], work)
+    assert result.exit_code == 1
+    assert "left: 3:11 FPL004 not applied: planned on code" in result.stdout
+    assert "fixed: 4:11 FPL003" in result.stdout
+    text = (work / "db.py").read_text()
+    assert 'create_engine("postgresql://app@db/app")' in text and "pool_timeout=30)" in text
+
+
+def test_nothing_to_fix(tmp_path: Path) -> None:
+    work = _project(tmp_path, {"clean.py": CLEAN})
+    result = invoke(["fix", "."], work)
+    assert (result.exit_code, result.stdout) == (0, "No findings in 1 file.\n")

@@ -62,7 +62,7 @@ def test_fixing_twice_equals_fixing_once(case: FixCase, tmp_path: Path) -> None:
     once = snapshot(work)
     again = invoke(["fix", *case.args, "."], work)
     assert snapshot(work) == once
-    assert "Fixed 0 of" in again.stdout
+    assert "Fixed 0 of" in again.stdout or again.stdout.startswith("No findings")
     diff = invoke(["fix", *case.args, "--diff", "."], work)
     assert diff.stdout == "" and diff.exit_code == 0
 

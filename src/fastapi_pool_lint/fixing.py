@@ -134,7 +134,7 @@ def _edit_modules(
             try:
                 edited_module(parsed.editor, _changes([*kept, finding], key))
             except CannotFix as reason:
-                failed[id(finding)] = f"does not apply together with the other fixes: {reason}"
+                failed[id(finding)] = f"not applied: {reason}"
             else:
                 kept.append(finding)
     return edited, failed
@@ -239,6 +239,10 @@ def render_report(run: FixRun, *, dry_run: bool) -> str:
             else:
                 lines.append(f"  left: {where} {outcome.message}")
     lines.extend(f"error: {failure}" for failure in run.failures)
+    if not run.outcomes:
+        files = run.result.files_checked
+        lines.append(f"No findings in {files} file{'s' if files != 1 else ''}.")
+        return "\n".join(lines)
     fixed = run.fixed
     partly = sum(1 for o in fixed if o.left)
     left = sum(1 for o in run.outcomes if not o.fixed)
