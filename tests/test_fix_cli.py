@@ -242,3 +242,17 @@ def test_nothing_to_fix(tmp_path: Path) -> None:
     work = _project(tmp_path, {"clean.py": CLEAN})
     result = invoke(["fix", "."], work)
     assert (result.exit_code, result.stdout) == (0, "No findings in 1 file.\n")
+
+
+def test_refused_sync_routes_get_their_rewrite_as_display_only_text(tmp_path: Path) -> None:
+    case = next(c for c in fix_cases() if c.name == "fpl001_refusals")
+    work = case.materialise(tmp_path)
+    (finding,) = [f for f in json.loads(invoke(["check", "--format", "json", "."], work).stdout)]
+    suggestion = finding["fix"]["suggestion"]
+    assert (
+        "def background(tasks: BackgroundTasks) -> dict:\n"
+        "    with SessionLocal() as db:\n"
+        "        tasks.add_task(audit, db)\n"
+    ) in suggestion
+    assert "async_route" not in suggestion  # async routes are FPL002's to fix
+    assert "def listed" not in suggestion  # it does not use the session

@@ -223,7 +223,7 @@ class _GeneratorShape:
                 if statement.finalbody is not None:
                     blocks.append(statement.finalbody.body)
                 for block in blocks:
-                    found = self._block(block)
+                    found = self.block(block)
                     if found is not None:
                         return found
             elif isinstance(statement, cst.With):
@@ -235,14 +235,14 @@ class _GeneratorShape:
                     and statement.asynchronous is None
                 ):
                     return self.parsed.code(statement)
-                found = self._block(statement.body)
+                found = self.block(statement.body)
                 if found is not None:
                     return found
             else:
                 return self.parsed.code(statement)
         return None
 
-    def _block(self, block: cst.BaseSuite) -> Optional[str]:
+    def block(self, block: cst.BaseSuite) -> Optional[str]:
         if isinstance(block, cst.IndentedBlock):
             return self.problem(tuple(block.body))
         assert isinstance(block, cst.SimpleStatementSuite)
@@ -278,7 +278,7 @@ class SessionDependencyFixer(Fixer):
                 f"{', '.join(overrides)}); routes that open their own session would escape "
                 f"that override"
             )
-        opener = self._opener(generator, function, session)
+        opener = self._opener(generator, function)
         routes: dict[FunctionRef, list[Route]] = {}
         for route in analysis.fastapi.routes_reaching(generator):
             routes.setdefault(route.endpoint, []).append(route)
@@ -303,9 +303,7 @@ class SessionDependencyFixer(Fixer):
                 suggestion = self._suggestion(endpoint, generator, opener)
                 if suggestion:
                     suggestions.append(suggestion)
-        left = tuple(
-            f"{_routes(names)}: {reason}" for reason, names in refused.items()
-        )
+        left = tuple(f"{_routes(names)}: {reason}" for reason, names in refused.items())
         variable = variables[0] if len(set(variables)) == 1 else self._variable(function)
         note = ""
         if session.kind == "session":
@@ -335,9 +333,7 @@ class SessionDependencyFixer(Fixer):
                 return value.id
         return "db"
 
-    def _opener(
-        self, generator: FunctionRef, function: FunctionSummary, session: DbObject
-    ) -> Opener:
+    def _opener(self, generator: FunctionRef, function: FunctionSummary) -> Opener:
         analysis = self.analysis
         name = function.name
         lifecycle = generator_lifecycle(analysis.project, generator)
@@ -361,7 +357,7 @@ class SessionDependencyFixer(Fixer):
         problem = (
             shape.problem(tuple(body.body), top=True)
             if isinstance(body, cst.IndentedBlock)
-            else shape._block(body)
+            else shape.block(body)
         )
         if problem is not None:
             raise CannotFix(
@@ -661,38 +657,30 @@ class SessionDependencyFixer(Fixer):
     def _suggestion(
         self, endpoint: FunctionRef, generator: FunctionRef, opener: Opener
     ) -> Optional[str]:
-        """The rewritten route, for a route the fix leaves alone."""
-        project = self.analysis.project
-        function = project.function(endpoint)
-        if function is None:
+        """The rewritten route, for a sync route that receives the session but is left alone.
+
+        None for async routes (their fix is FPL002's) and for routes that only list the
+        generator in ``dependencies=[...]`` (they do not use the session).
+        """
+        function = self.analysis.project.function(endpoint)
+        if function is None or function.is_async:
             return None
         param = next(
-            (p for target, p in self.analysis.fastapi.direct_dependencies(endpoint) if target == generator),
+            (
+                p
+                for target, p in self.analysis.fastapi.direct_dependencies(endpoint)
+                if target == generator
+            ),
             None,
+        )
+        if param is None:
+            return None
+        change = OpenSessionInRoute(
+            endpoint.module, function.node, param.name, opener.items(param.name)
         )
         try:
             parsed = self.context.parsed(endpoint.module)
-            definition = parsed.node(function.node)
-            variable = param.name if param is not None else self._variable(
-                project.function(generator)  # type: ignore[arg-type]
-            )
-            change = OpenSessionInRoute(
-                endpoint.module, function.node, variable, opener.items(variable)
-            )
-            if param is None:
-                assert isinstance(definition, cst.FunctionDef)
-                rewritten: cst.CSTNode = wrap_body_in_with(
-                    definition,
-                    [
-                        cst.WithItem(
-                            item=cst.parse_expression(code),
-                            asname=cst.AsName(name=cst.Name(name)) if name else None,
-                        )
-                        for code, name in opener.items(variable)
-                    ],
-                )
-            else:
-                rewritten = change.transform(definition)
+            rewritten = change.transform(parsed.node(function.node))
         except (CannotFix, cst.ParserSyntaxError):
             return None
         assert isinstance(rewritten, cst.FunctionDef)
