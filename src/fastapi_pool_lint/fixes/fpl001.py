@@ -35,7 +35,6 @@ from ..model.sessions import (
 )
 from ..model.values import (
     DbMethod,
-    DbObject,
     External,
     FunctionRef,
     SessionFactory,
