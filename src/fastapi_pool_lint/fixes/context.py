@@ -12,6 +12,7 @@ from ..model.analysis import ProjectAnalysis
 from ..model.blocking import BlockingCall
 from ..model.engines import EngineCall, engine_calls
 from ..model.values import FunctionRef
+from ..summary.records import ImportBinding
 from .base import CannotFix, Plan
 from .source import ParsedModule, SourceCache
 
@@ -46,6 +47,18 @@ class FixContext:
         if blocking is None:
             raise CannotFix("the blocking call is no longer where the analysis found it")
         return blocking
+
+    @cached_property
+    def imported_names(self) -> frozenset[str]:
+        """Every dotted name some module of the project imports (``app.deps.get_db``...)."""
+        targets: set[str] = set()
+        for module in self.analysis.project.modules.values():
+            bodies = [module.body, *(f.body for f in module.functions.values())]
+            bodies.extend(c.body for c in module.classes.values())
+            for body in bodies:
+                for bindings in body.bindings.values():
+                    targets.update(b.target for b in bindings if isinstance(b, ImportBinding))
+        return frozenset(targets)
 
     def function_at(self, finding: Finding) -> FunctionRef:
         module = self.analysis.project.modules.get(finding.location.path)

@@ -639,7 +639,10 @@ class SessionDependencyFixer(Fixer):
             if part is not None:
                 names.extend(_free_names(part))
         changes: list[Change] = []
+        exported = self.context.imported_names
         for name in dict.fromkeys(names):
+            if module.module and f"{module.module}.{name}" in exported:
+                continue  # another module imports it from here: keep it
             for binding in module.body.bindings.get(name, ()):
                 if not isinstance(binding, ImportBinding):
                     continue
