@@ -833,8 +833,15 @@ class Evaluator:
 
     def param_value(self, ref: FunctionRef, index: int) -> Value:
         declared = self.declared_param(ref, index)
-        if isinstance(declared, Unknown) and self.callers is not None:
+        if self.callers is None:
+            return declared
+        if isinstance(declared, Unknown):
             return self.param_from_callers(ref, index)
+        if isinstance(declared, AppObject) and declared.site.node < 0:
+            # ``def register(app: FastAPI)``: the app its callers pass, if they are known.
+            passed = self.param_from_callers(ref, index)
+            if not isinstance(passed, Unknown):
+                return passed
         return declared
 
     def declared_param(self, ref: FunctionRef, index: int) -> Value:
@@ -857,6 +864,12 @@ class Evaluator:
             value = self.dependency_result(marker, annotation)
             if not isinstance(value, Unknown):
                 return value
+        for option in options(annotation):
+            if isinstance(option, External) and option.qname in (known.FASTAPI_APP, known.API_ROUTER):
+                # An app or router passed in: identified by the parameter (node ids are >= 0,
+                # so a negative node marks the object as a stand-in for whatever callers pass).
+                kind = "app" if option.qname == known.FASTAPI_APP else "router"
+                return AppObject(kind, Site(ref.module, -1 - param.node))
         return self.instance_of(annotation)
 
     def param_marker(
