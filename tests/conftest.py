@@ -8,6 +8,8 @@ from fastapi_pool_lint.config import Settings
 from fastapi_pool_lint.pipeline import CheckResult, run_check
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# Fixture projects are code to analyse, not tests to run (some carry their own conftest.py).
+collect_ignore_glob = ["fixtures/*"]
 
 
 def check_path(path: Path, settings: Settings | None = None) -> CheckResult:

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Optional
 
-from ..summary.records import Call
+from ..summary.records import Attr, Call
 from . import known
 from .callgraph import CallGraph
-from .evaluator import Env, Evaluator, render
+from .evaluator import Env, Evaluator, call_argument, render
 from .project import ProjectModel
 from .values import (
     BoundMethod,
@@ -65,10 +65,10 @@ def db_call_label(method: DbMethod) -> str:
 
 def is_blocking(method: DbMethod) -> bool:
     obj = method.obj
-    return (
-        isinstance(obj, DbObject)
-        and obj.kind in known.SYNC_KINDS
-        and method.name in known.BLOCKING_METHODS.get(obj.kind, frozenset())
+    if not isinstance(obj, DbObject) or obj.kind not in known.SYNC_KINDS:
+        return False
+    return method.name in known.BLOCKING_METHODS.get(obj.kind, frozenset()) or (
+        method.name.startswith(known.BLOCKING_PREFIXES.get(obj.kind, ()))
     )
 
 
@@ -96,6 +96,9 @@ class BlockingAnalysis:
 
     def chain(self, call: Call, env: Env, depth: int) -> Optional[tuple[Step, ...]]:
         site = Site(env.module, call.node)
+        metadata = self._metadata_io(call, env)
+        if metadata is not None:
+            return (Step(site, metadata, None),)
         callee = self.evaluator.eval(call.func, env)
         for option in options(callee):
             if isinstance(option, DbMethod):
@@ -114,6 +117,17 @@ class BlockingAnalysis:
             rest = self._helper_chain(target, context, depth + 1)
             if rest is not None:
                 return (Step(site, render(call.func), target), *rest)
+        return None
+
+    def _metadata_io(self, call: Call, env: Env) -> Optional[str]:
+        """``metadata.create_all(engine)`` and friends: DDL/reflection on a sync engine."""
+        func = call.func
+        if not isinstance(func, Attr) or func.attr not in known.METADATA_IO_METHODS:
+            return None
+        bind = self.evaluator.eval(call_argument(call, 0, "bind"), env)
+        for option in options(bind):
+            if isinstance(option, DbObject) and option.kind in ("engine", "connection"):
+                return f"MetaData.{func.attr}()"
         return None
 
     def _helper(self, value: Value) -> tuple[Optional[FunctionRef], Optional[Value]]:

@@ -23,6 +23,7 @@ from ..summary.records import (
     Arg,
     Attr,
     Binding,
+    Body,
     Call,
     ClassBinding,
     Const,
@@ -63,6 +64,7 @@ from .values import (
     ModuleRef,
     OneOf,
     Origin,
+    RequestState,
     SessionFactory,
     Site,
     Unknown,
@@ -162,6 +164,8 @@ class Evaluator:
         self._instance_attrs: dict[tuple[ClassRef, str], Value] = {}
         self._decorators: dict[FunctionRef, frozenset[str]] = {}
         self._class_kinds: dict[ClassRef, Optional[str]] = {}
+        self._request_state: dict[str, Value] = {}
+        self._state_assigns: Optional[dict[str, list[tuple[Env, Expr, Optional[Expr]]]]] = None
         self._active: set[object] = set()
         self._cutoffs = 0
         self._depth = 0
@@ -204,6 +208,15 @@ class Evaluator:
         if function.class_key is not None:
             return self.class_env(ClassRef(ref.module, function.class_key))
         return Env(ref.module, function.parent_key)
+
+    def scopes(self) -> Iterator[tuple[Env, Body]]:
+        """Every module, class and function body with the environment it is evaluated in."""
+        for key, module in self.project.modules.items():
+            yield Env(key), module.body
+            for class_key, cls in module.classes.items():
+                yield self.class_env(ClassRef(key, class_key)), cls.body
+            for function_key, function in module.functions.items():
+                yield Env(key, function_key), function.body
 
     def class_env(self, ref: ClassRef) -> Env:
         summary = self.project.cls(ref)
@@ -416,7 +429,36 @@ class Evaluator:
             return DbMethod(value, attr)
         if isinstance(value, AppObject):
             return AppMethod(value, attr)
+        if isinstance(value, ExtInstance) and value.qname in known.REQUEST_CLASSES:
+            return RequestState() if attr == "state" else UNKNOWN
+        if isinstance(value, RequestState):
+            return self.request_state(attr)
         return UNKNOWN
+
+    def request_state(self, attr: str) -> Value:
+        """``request.state.<attr>``: what any scope of the project assigns to it."""
+        if self._state_assigns is None:
+            index: dict[str, list[tuple[Env, Expr, Optional[Expr]]]] = {}
+            for env, body in self.scopes():
+                for assign in body.attr_assigns:
+                    target = assign.target
+                    if (
+                        isinstance(target, Attr)
+                        and isinstance(target.value, Attr)
+                        and target.value.attr == "state"
+                    ):
+                        index.setdefault(target.attr, []).append((env, target.value, assign.value))
+            self._state_assigns = index
+        assigns = self._state_assigns.get(attr, [])
+        return self._memo(
+            self._request_state,
+            attr,
+            lambda: join(
+                self.eval(value, env)
+                for env, owner, value in assigns
+                if isinstance(self.eval(owner, env), RequestState)
+            ),
+        )
 
     def mro(self, ref: ClassRef) -> Iterator[ClassRef]:
         """The project classes in ``ref``'s method resolution order (depth-first, no repeats)."""
@@ -587,6 +629,14 @@ class Evaluator:
         if qname == known.NEXT:
             generator = self.eval(call_argument(call, 0, ""), env)
             return join(o.yields for o in options(generator) if isinstance(o, GeneratorValue))
+        if qname == known.INSPECT:
+            subject = self.eval(call_argument(call, 0, "subject"), env)
+            if any(
+                isinstance(o, DbObject) and o.kind in ("engine", "connection")
+                for o in options(subject)
+            ):
+                return DbObject("inspector")
+            return UNKNOWN
         kind = known.INSTANCE_KINDS.get(qname)
         if kind is not None:
             return DbObject(kind, Origin(render(call)) if kind == "session" else None)
