@@ -164,6 +164,7 @@ class Evaluator:
         self._instance_attrs: dict[tuple[ClassRef, str], Value] = {}
         self._decorators: dict[FunctionRef, frozenset[str]] = {}
         self._class_kinds: dict[ClassRef, Optional[str]] = {}
+        self._mros: dict[ClassRef, tuple[ClassRef, ...]] = {}
         self._request_state: dict[str, Value] = {}
         self._state_assigns: Optional[dict[str, list[tuple[Env, Expr, Optional[Expr]]]]] = None
         self._active: set[object] = set()
@@ -460,8 +461,11 @@ class Evaluator:
             ),
         )
 
-    def mro(self, ref: ClassRef) -> Iterator[ClassRef]:
+    def mro(self, ref: ClassRef) -> tuple[ClassRef, ...]:
         """The project classes in ``ref``'s method resolution order (depth-first, no repeats)."""
+        cached = self._mros.get(ref)
+        if cached is not None:
+            return cached
         seen: list[ClassRef] = []
         stack = [ref]
         while stack:
@@ -469,7 +473,6 @@ class Evaluator:
             if current in seen:
                 continue
             seen.append(current)
-            yield current
             summary = self.project.cls(current)
             if summary is None:
                 continue
@@ -477,6 +480,9 @@ class Evaluator:
             outer = Env(env.module, env.function)
             bases = [self.eval(base, outer) for base in summary.bases]
             stack.extend(reversed([b for b in bases if isinstance(b, ClassRef)]))
+        result = tuple(seen)
+        self._mros[ref] = result
+        return result
 
     def find_method(self, ref: ClassRef, name: str) -> Optional[FunctionRef]:
         for cls in self.mro(ref):
