@@ -27,6 +27,7 @@ from .values import (
     DbObject,
     FunctionRef,
     Instance,
+    Origin,
     Site,
     Value,
     options,
@@ -38,6 +39,7 @@ class Step:
     site: Site  # the call
     label: str  # how it reads: "crud.get_user", "Session.query(...).first()"
     callee: Optional[FunctionRef]  # the helper it enters; None for the database call itself
+    origin: Optional[Origin] = None  # for the database call: how its session was opened
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,8 @@ class BlockingAnalysis:
         for option in options(callee):
             if isinstance(option, DbMethod):
                 if is_blocking(option):
-                    return (Step(site, db_call_label(option), None),)
+                    origin = option.obj.origin if isinstance(option.obj, DbObject) else None
+                    return (Step(site, db_call_label(option), None, origin),)
                 continue
             if depth >= self.max_depth:
                 continue

@@ -144,7 +144,14 @@ class BlockingDbCallInCoroutine(Rule):
                 )
             )
         call_text = render(blocking.call)
-        if never_awaits:
+        origin = blocking.final.origin
+        if never_awaits and origin is not None and role != "dependency":
+            suggestion = (
+                f"def {function.name}(...):  # plain def: FastAPI runs it in the threadpool\n"
+                f"    with {origin.text} as db:\n"
+                f"        ...  # the body, using this session"
+            )
+        elif never_awaits:
             suggestion = f"def {function.name}(...):  # was: async def\n    ..."
         else:
             suggestion = f"await run_in_threadpool(lambda: {call_text})"
