@@ -13,12 +13,20 @@ from pathlib import Path
 from typing import Optional
 
 from .ruledocs import DOCS_DIR, render_markdown
-from .rules import ALL_RULES
+from .rules import ALL_RULES, Rule
+
+
+def _header(rule: Rule) -> str:
+    module = type(rule).__module__
+    return (
+        f"<!-- Generated from {module} by `python -m fastapi_pool_lint.docsgen`. "
+        "Edit the rule's RuleDoc, not this file. -->\n\n"
+    )
 
 
 def expected_pages() -> dict[str, str]:
-    """File name -> content of every rule page."""
-    return {f"{rule.code}.md": render_markdown(rule) for rule in ALL_RULES}
+    """File name -> content of every rule page: the terminal text of ``rule CODE``."""
+    return {f"{rule.code}.md": _header(rule) + render_markdown(rule) for rule in ALL_RULES}
 
 
 def stale_pages(directory: Path) -> list[str]:
