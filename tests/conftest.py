@@ -9,6 +9,8 @@ from fastapi_pool_lint.pipeline import CheckResult, run_check
 from fastapi_pool_lint.settings_loader import discover_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# Fixture projects are code to analyse, not tests to run (some carry their own conftest.py).
+collect_ignore_glob = ["fixtures/*"]
 
 
 def check_path(path: Path, settings: Settings | None = None) -> CheckResult:

@@ -21,6 +21,11 @@ CANONICAL: dict[str, str] = {
         "starlette.requests.Request", "fastapi.Request", "fastapi.requests.Request", "starlette.Request"
     ),
     **_spellings(
+        "starlette.websockets.WebSocket", "fastapi.WebSocket", "fastapi.websockets.WebSocket"
+    ),
+    **_spellings("starlette.requests.HTTPConnection", "fastapi.requests.HTTPConnection"),
+    **_spellings("sqlalchemy.inspect", "sqlalchemy.inspection.inspect"),
+    **_spellings(
         "fastapi.concurrency.run_in_threadpool", "starlette.concurrency.run_in_threadpool"
     ),
     # typing
@@ -154,6 +159,15 @@ CLASSMETHOD = "builtins.classmethod"
 NEXT = "builtins.next"
 FIXTURES = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
 
+REQUEST_CLASSES = frozenset(
+    {
+        "starlette.requests.Request",
+        "starlette.requests.HTTPConnection",
+        "starlette.websockets.WebSocket",
+    }
+)
+INSPECT = "sqlalchemy.inspect"
+
 SESSION = "sqlalchemy.orm.Session"
 ASYNC_SESSION = "sqlalchemy.ext.asyncio.AsyncSession"
 SESSIONMAKER = "sqlalchemy.orm.sessionmaker"
@@ -190,7 +204,7 @@ INSTANCE_KINDS: dict[str, str] = {
     "sqlalchemy.ext.asyncio.AsyncConnection": "async_connection",
     "sqlalchemy.orm.Query": "query",
 }
-SYNC_KINDS = frozenset({"session", "engine", "connection", "query"})
+SYNC_KINDS = frozenset({"session", "engine", "connection", "query", "inspector"})
 KIND_DISPLAY = {
     "session": "Session",
     "async_session": "AsyncSession",
@@ -199,6 +213,7 @@ KIND_DISPLAY = {
     "async_engine": "AsyncEngine",
     "async_connection": "AsyncConnection",
     "query": "Query",
+    "inspector": "Inspector",
 }
 
 # Methods that do database I/O, per kind of synchronous object.
@@ -242,6 +257,11 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
         }
     ),
 }
+# Inspector methods that read the database catalogue: every ``get_*`` and ``has_*``.
+BLOCKING_PREFIXES: dict[str, tuple[str, ...]] = {"inspector": ("get_", "has_")}
+# ``MetaData``/``SQLModel.metadata`` methods that run DDL or reflection on the engine they get.
+METADATA_IO_METHODS = frozenset({"create_all", "drop_all", "reflect"})
+
 # Methods whose result is still a Query (no I/O yet).
 QUERY_BUILDERS = frozenset(
     {
