@@ -6,6 +6,7 @@ tracked files included) with pip, so it needs the package index, nothing else.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .frontdoor_helpers import BIN, as_project, env, run
+from .frontdoor_helpers import BIN, as_project, cli_found, env, fixture_cases, run
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "projects" / "fpl001_cross_module"
@@ -102,3 +103,28 @@ def test_fix_hook_runs_when_the_fix_command_exists(
         pytest.skip("the fix command is not part of this build yet")
     proc = _try_repo(repository, pre_commit_home, "fastapi-pool-lint-fix", "--all-files")
     assert proc.returncode in (0, 1), proc.stdout
+
+
+FINDING = re.compile(r"^(?P<path>\S+?):(?P<line>\d+):\d+: (?P<code>FPL\d{3}) ", re.MULTILINE)
+
+
+def test_every_fixture_reports_what_the_cli_reports(tmp_path: Path, pre_commit_home: Path) -> None:
+    """All fixtures, each a project of its own (with its own configuration), in one repository:
+    one hook run sees every file and must report what ``check`` reports project by project."""
+    repository = tmp_path / "monorepo"
+    repository.mkdir()
+    expected = set()
+    for case in fixture_cases():
+        project = as_project(case, repository)
+        found, _ = cli_found(project)
+        expected |= {(f"{project.name}/{path}", line, code) for path, line, code in found}
+    _git(repository, "init", "-q")
+    _git(repository, "add", "-A")
+    _git(repository, "commit", "-q", "-m", "fixtures")
+    proc = _try_repo(repository, pre_commit_home, "fastapi-pool-lint", "--all-files")
+    assert proc.returncode == 1, proc.stdout
+    reported = {
+        (m.group("path"), int(m.group("line")), m.group("code"))
+        for m in FINDING.finditer(proc.stdout)
+    }
+    assert expected and reported == expected

@@ -203,3 +203,23 @@ def test_extend_exclude_removes_files_from_the_project(tmp_path: Path) -> None:
     proc = run([str(BIN / "fastapi-pool-lint"), "check", "legacy/old_engine.py"], project)
     assert proc.returncode == 0, proc.stdout
     assert "skipped" in proc.stderr
+
+
+def test_patterns_of_a_config_option_file_are_relative_to_the_working_directory(
+    tmp_path: Path,
+) -> None:
+    project = as_project(FIXTURES / "projects" / "suppressions", tmp_path)
+    shared = _write(
+        tmp_path / "shared" / "team.toml",
+        '[tool.fastapi-pool-lint]\nper-file-ignores = { "scripts/*.py" = ["FPL003"] }\n',
+    )
+    proc = run([str(BIN / "fastapi-pool-lint"), "check", "-q", "--config", str(shared)], project)
+    assert "scripts/seed.py" in proc.stdout
+    assert ": FPL003 " not in "".join(
+        line for line in proc.stdout.splitlines() if line.startswith("scripts/")
+    )
+    flake8 = run(
+        [str(BIN / "flake8"), "--select", "FPL", f"--fastapi-pool-lint-config={shared}", "."], project
+    )
+    cli = {line.split(": ", 1)[0] for line in proc.stdout.splitlines()}
+    assert {line.split(": ", 1)[0].removeprefix("./") for line in flake8.stdout.splitlines()} == cli

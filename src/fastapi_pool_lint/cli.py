@@ -13,6 +13,7 @@ from typing import NoReturn, Optional
 import click
 
 from . import __version__
+from .config import Settings
 from .discovery import DiscoveryError
 from .report.github import render_github
 from .report.json_report import render_json
@@ -133,24 +134,26 @@ def check(
     """Analyse PATHS (files or directories, default: the current directory).
 
     The whole project around PATHS is analysed (the nearest directory above them with a
-    pyproject.toml, setup.py, setup.cfg or .git); findings are reported for PATHS only.
+    pyproject.toml, setup.py, setup.cfg or .git); findings are reported for PATHS only. Each
+    project reads its own [tool.fastapi-pool-lint] (the nearest pyproject.toml with the table,
+    up to the repository root) unless --config names one file for all.
     """
     cwd = Path.cwd()
     targets = list(paths) or [Path(".")]
     cli_select = _codes(select, "--select")
     cli_ignore = _codes(ignore, "--ignore")
     cli_extend = _codes(extend_select, "--extend-select")
+
+    def settings_for(root: Path) -> Settings:
+        """The project's own table (or ``--config``), then the command-line options."""
+        settings, _ = discover_settings(root, config_path)
+        return with_overrides(
+            settings, select=cli_select, ignore=cli_ignore, extend_select=cli_extend
+        )
+
     try:
-        first = targets[0] if targets[0].is_absolute() else cwd / targets[0]
-        settings, _ = discover_settings(first, config_path)
-    except ConfigError as error:
-        _fail(str(error))
-    settings = with_overrides(
-        settings, select=cli_select, ignore=cli_ignore, extend_select=cli_extend
-    )
-    try:
-        scoped = check_paths(targets, settings, cwd)
-    except DiscoveryError as problem:
+        scoped = check_paths(targets, settings_for, cwd)
+    except (ConfigError, DiscoveryError) as problem:
         _fail(str(problem))
     result = scoped.result
     for path in scoped.skipped:

@@ -14,6 +14,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Union
 
 from .config import Settings
 from .discovery import DiscoveryError, find_project_root
@@ -47,14 +48,23 @@ def group_by_project(targets: Sequence[Path]) -> dict[Path, list[Path]]:
 
 
 def check_paths(
-    paths: Sequence[Path], settings: Settings, cwd: Path, *, honour_noqa: bool = True
+    paths: Sequence[Path],
+    settings: Union[Settings, Callable[[Path], Settings]],
+    cwd: Path,
+    *,
+    honour_noqa: bool = True,
 ) -> ScopedResult:
-    """Analyse the project(s) around ``paths`` and report what lies under ``paths``."""
+    """Analyse the project(s) around ``paths`` and report what lies under ``paths``.
+
+    ``settings`` may be a function of a project's root: each project then gets its own
+    ``[tool.fastapi-pool-lint]``, as each file does in flake8.
+    """
     targets = [_target(path, cwd) for path in paths] or [Path(os.path.realpath(cwd))]
     merged = CheckResult()
     for root, group in group_by_project(targets).items():
         report_only = None if root in group else group
-        result = run_check([root], settings, cwd, report_only, honour_noqa=honour_noqa)
+        chosen = settings(root) if callable(settings) else settings
+        result = run_check([root], chosen, cwd, report_only, honour_noqa=honour_noqa)
         merged.findings.extend(result.findings)
         merged.errors.extend(result.errors)
         merged.files.extend(result.files)

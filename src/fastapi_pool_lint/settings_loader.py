@@ -174,8 +174,9 @@ def _table(document: Mapping[str, Any]) -> Optional[Any]:
     return tool.get(TABLE) if isinstance(tool, Mapping) else None
 
 
-def load_config(path: Path) -> Settings:
-    """Settings from the file ``path`` (``--config``): it must have ``[tool.fastapi-pool-lint]``."""
+def load_config(path: Path, base: Optional[Path] = None) -> Settings:
+    """Settings from the file ``path``: it must have ``[tool.fastapi-pool-lint]``. Patterns are
+    relative to ``base``, by default the file's directory."""
     if not path.is_file():
         raise ConfigError(f"{path}: configuration file not found")
     table = _table(_read_toml(path))
@@ -183,7 +184,7 @@ def load_config(path: Path) -> Settings:
         raise ConfigError(f"{path}: no [tool.{TABLE}] table")
     if not isinstance(table, Mapping):
         raise ConfigError(f"{path}: [tool.{TABLE}] must be a table")
-    return settings_from_table(table, str(path), path.resolve().parent)
+    return settings_from_table(table, str(path), (base or path.resolve().parent).resolve())
 
 
 @lru_cache(maxsize=256)
@@ -200,12 +201,15 @@ def find_config(start: Path) -> Optional[Path]:
 
 
 def discover_settings(first_path: Path, config: Optional[Path] = None) -> tuple[Settings, Optional[Path]]:
-    """The settings for a run: ``config`` when given, else the table found from ``first_path``."""
-    if config is None:
-        config = find_config(first_path.resolve())
-        if config is None:
-            return Settings(), None
-    return load_config(config), config
+    """The settings for a run: the table found from ``first_path``, or the file ``config``
+    (``--config``), whose patterns are then relative to the working directory, as in ruff: a
+    shared configuration file usually lives outside the project it is used for."""
+    if config is not None:
+        return load_config(config, base=Path.cwd()), config
+    found = find_config(first_path.resolve())
+    if found is None:
+        return Settings(), None
+    return load_config(found), found
 
 
 def with_overrides(
