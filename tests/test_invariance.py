@@ -31,8 +31,8 @@ def test_file_order_does_not_matter(project: Path, monkeypatch: pytest.MonkeyPat
     discover = pipeline.discover
     for seed in range(3):
 
-        def shuffled(paths: list[Path], cwd: Path, seed: int = seed) -> tuple[Path, list]:  # type: ignore[type-arg]
-            root, files = discover(paths, cwd)
+        def shuffled(paths: list[Path], cwd: Path, seed: int = seed, **options: object) -> tuple[Path, list]:  # type: ignore[type-arg]
+            root, files = discover(paths, cwd, **options)  # type: ignore[arg-type]
             random.Random(seed).shuffle(files)
             return root, files
 

@@ -65,23 +65,36 @@ def db_call_label(method: DbMethod) -> str:
     return f"{known.KIND_DISPLAY.get(kind, kind)}.{method.name}()"
 
 
-def is_blocking(method: DbMethod) -> bool:
+def is_blocking(method: DbMethod, extra: frozenset[tuple[str, str]] = frozenset()) -> bool:
+    """Whether ``method`` does I/O: the built-in table, plus configured ``(kind, name)`` pairs."""
     obj = method.obj
     if not isinstance(obj, DbObject) or obj.kind not in known.SYNC_KINDS:
         return False
-    return method.name in known.BLOCKING_METHODS.get(obj.kind, frozenset()) or (
-        method.name.startswith(known.BLOCKING_PREFIXES.get(obj.kind, ()))
+    return (
+        method.name in known.BLOCKING_METHODS.get(obj.kind, frozenset())
+        or method.name.startswith(known.BLOCKING_PREFIXES.get(obj.kind, ()))
+        or (obj.kind, method.name) in extra
     )
 
 
 class BlockingAnalysis:
     def __init__(
-        self, project: ProjectModel, evaluator: Evaluator, calls: CallGraph, max_depth: int
+        self,
+        project: ProjectModel,
+        evaluator: Evaluator,
+        calls: CallGraph,
+        max_depth: int,
+        extra_methods: frozenset[tuple[str, str]] = frozenset(),
+        offload_decorators: frozenset[str] = frozenset(),
     ) -> None:
         self.project = project
         self.evaluator = evaluator
         self.calls = calls
         self.max_depth = max_depth
+        self.extra_methods = extra_methods
+        # Decorators whose function runs in a worker thread when called (``known`` + configured).
+        self.offload_decorators = known.OFFLOAD_DECORATORS | offload_decorators
+        self._offloaded: dict[FunctionRef, bool] = {}
         self._helper_chains: dict[object, Optional[tuple[Step, ...]]] = {}
         self._active: set[object] = set()
 
@@ -104,7 +117,7 @@ class BlockingAnalysis:
         callee = self.evaluator.eval(call.func, env)
         for option in options(callee):
             if isinstance(option, DbMethod):
-                if is_blocking(option):
+                if is_blocking(option, self.extra_methods):
                     origin = option.obj.origin if isinstance(option.obj, DbObject) else None
                     return (Step(site, db_call_label(option), None, origin),)
                 continue
@@ -114,7 +127,7 @@ class BlockingAnalysis:
             if target is None:
                 continue
             function = self.project.function(target)
-            if function is None or function.is_async:
+            if function is None or function.is_async or self._is_offloaded(target):
                 continue
             context = self.evaluator.bind_arguments(function, receiver, call.args, env)
             rest = self._helper_chain(target, context, depth + 1)
@@ -143,6 +156,14 @@ class BlockingAnalysis:
         if isinstance(value, Instance):
             return self.evaluator.find_method(value.cls, "__call__"), value
         return None, None
+
+    def _is_offloaded(self, ref: FunctionRef) -> bool:
+        """Whether a decorator hands the function's body to a worker thread."""
+        cached = self._offloaded.get(ref)
+        if cached is None:
+            cached = bool(self.offload_decorators & self.evaluator.decorator_qualified_names(ref))
+            self._offloaded[ref] = cached
+        return cached
 
     def _helper_chain(
         self, ref: FunctionRef, context: tuple[tuple[str, Value], ...], depth: int

@@ -153,9 +153,16 @@ def _is_interesting(value: Value) -> bool:
 
 
 class Evaluator:
-    def __init__(self, project: ProjectModel, callers: Optional[CallGraph] = None) -> None:
+    def __init__(
+        self,
+        project: ProjectModel,
+        callers: Optional[CallGraph] = None,
+        session_factories: frozenset[str] = frozenset(),
+    ) -> None:
         self.project = project
         self.callers = callers
+        # Configured qualified names (third-party or project) whose call returns a sync Session.
+        self.session_factories = session_factories
         self._names: dict[tuple[Env, str], Value] = {}
         self._members: dict[tuple[str, str], Value] = {}
         self._declared: dict[tuple[FunctionRef, int], Value] = {}
@@ -585,7 +592,15 @@ class Evaluator:
 
     def call_value(self, callee: Value, call: Call, env: Env) -> Value:
         if isinstance(callee, External):
+            if callee.qname in self.session_factories:
+                return DbObject("session", Origin(render(call)))
             return self._external_call(callee.qname, call, env)
+        if (
+            isinstance(callee, FunctionRef)
+            and self.session_factories
+            and self.project.qualified_name(callee) in self.session_factories
+        ):
+            return DbObject("session", Origin(render(call)))
         if isinstance(callee, SessionFactory):
             kind = "async_session" if callee.is_async else "session"
             return DbObject(kind, callee.origin)
@@ -870,22 +885,36 @@ class Evaluator:
         cached = self._decorators.get(ref)
         if cached is not None:
             return cached
-        function = self.project.function(ref)
         names: set[str] = set()
-        if function is not None and function.decorators:
-            env = self.outer_env(ref, function)
-            for decorator in function.decorators:
-                target = decorator.func if isinstance(decorator, Call) else decorator
-                for option in options(self.eval(target, env)):
-                    if isinstance(option, External):
-                        names.add(option.qname)
-                    elif isinstance(option, FunctionRef):
-                        names.add("<project>")
-                    else:
-                        names.add("<other>")
+        for option in self._decorator_values(ref):
+            if isinstance(option, External):
+                names.add(option.qname)
+            elif isinstance(option, FunctionRef):
+                names.add("<project>")
+            else:
+                names.add("<other>")
         result = frozenset(names)
         self._decorators[ref] = result
         return result
+
+    def decorator_qualified_names(self, ref: FunctionRef) -> frozenset[str]:
+        """Qualified names of a function's decorators, third-party or the project's own."""
+        names: set[str] = set()
+        for option in self._decorator_values(ref):
+            if isinstance(option, External):
+                names.add(option.qname)
+            elif isinstance(option, FunctionRef):
+                names.add(self.project.qualified_name(option))
+        return frozenset(names)
+
+    def _decorator_values(self, ref: FunctionRef) -> Iterator[Value]:
+        function = self.project.function(ref)
+        if function is None or not function.decorators:
+            return
+        env = self.outer_env(ref, function)
+        for decorator in function.decorators:
+            target = decorator.func if isinstance(decorator, Call) else decorator
+            yield from options(self.eval(target, env))
 
     def param_value(self, ref: FunctionRef, index: int) -> Value:
         declared = self.declared_param(ref, index)
