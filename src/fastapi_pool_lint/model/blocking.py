@@ -117,7 +117,9 @@ class BlockingAnalysis:
         callee = self.evaluator.eval(call.func, env)
         for option in options(callee):
             if isinstance(option, DbMethod):
-                if is_blocking(option, self.extra_methods):
+                # ``await session.execute(...)``: the code treats the object as async, so our
+                # inference that it is a sync session is the likelier mistake.
+                if not call.awaited and is_blocking(option, self.extra_methods):
                     origin = option.obj.origin if isinstance(option.obj, DbObject) else None
                     return (Step(site, db_call_label(option), None, origin),)
                 continue

@@ -849,7 +849,10 @@ class Evaluator:
         out: list[Value] = []
         for option in options(value):
             if isinstance(option, DbObject):
-                out.append(option)
+                # A sync session cannot be entered with ``async with``, nor an async one with
+                # ``with``: if the code does, our guess of the object's kind is wrong.
+                if option.kind.startswith("async_") == is_async:
+                    out.append(option)
             elif isinstance(option, ContextManagerValue) and option.is_async == is_async:
                 out.append(option.enter)
         return join(out)
