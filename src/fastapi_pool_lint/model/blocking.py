@@ -123,7 +123,9 @@ class BlockingAnalysis:
                     origin = option.obj.origin if isinstance(option.obj, DbObject) else None
                     return (Step(site, db_call_label(option), None, origin),)
                 continue
-            if depth >= self.max_depth:
+            if depth >= self.max_depth or call.awaited:
+                # An awaited call to a sync function returns an awaitable (a decorator we do
+                # not know made it async): the body does not run here.
                 continue
             target, receiver = self._helper(option)
             if target is None:
