@@ -43,7 +43,6 @@ per-file-ignores = { "tests/**" = ["FPL002", "FPL001"], "scripts/*.py" = "FPL004
 max-helper-depth = 3
 session-factories = ["corp.db.new_session"]
 blocking-methods = ["Session.upsert", "Query.paginate_all"]
-offload-decorators = ["corp.threads.offload"]
 """,
     )
     settings = load_config(config)
@@ -60,7 +59,6 @@ offload-decorators = ["corp.threads.offload"]
         base=tmp_path.resolve(),
         session_factories=frozenset({"corp.db.new_session"}),
         blocking_methods=frozenset({("session", "upsert"), ("query", "paginate_all")}),
-        offload_decorators=frozenset({"corp.threads.offload"}),
     )
 
 
@@ -81,7 +79,6 @@ offload-decorators = ["corp.threads.offload"]
         ('session-factories = ["new_session"]', "session-factories: 'new_session' is not a qualified name"),
         ('blocking-methods = ["session.upsert"]', "blocking-methods: 'session.upsert' must be Kind.method"),
         ('blocking-methods = ["Session."]', "must be Kind.method"),
-        ('offload-decorators = ["x.y z"]', "offload-decorators: 'x.y z' is not a qualified name"),
     ],
 )
 def test_bad_configuration_names_the_key(tmp_path: Path, body: str, message: str) -> None:
@@ -183,8 +180,6 @@ def test_each_extension_key_changes_the_findings() -> None:
     without_factories = replace(configured, session_factories=frozenset({"corp_db.sessions.new_session"}))
     assert full - _lines(without_factories) == {43}  # app.db.open_session is a factory
     assert full - _lines(replace(configured, blocking_methods=frozenset())) == {50, 54}
-    unloaded = _lines(replace(configured, offload_decorators=frozenset({"corp_threads.offload"})))
-    assert unloaded - full == {61}  # @in_worker is no longer an offload: load_in_worker blocks
     assert _lines(replace(configured, max_helper_depth=6)) - full == {69}  # three helpers deep
 
 

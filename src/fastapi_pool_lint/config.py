@@ -39,7 +39,6 @@ class Settings:
     # What the project adds to the built-in tables (``model/known.py``).
     session_factories: frozenset[str] = frozenset()  # qualified names; a call returns a Session
     blocking_methods: frozenset[tuple[str, str]] = frozenset()  # (kind, method): ("session", "x")
-    offload_decorators: frozenset[str] = frozenset()  # qualified names of decorators
 
     def enabled(self, code: str) -> bool:
         """The most specific matching prefix decides; on a tie ``ignore`` wins.

@@ -142,7 +142,6 @@ KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "max-helper-depth": ("max_helper_depth", _depth),
     "session-factories": ("session_factories", _dotted_names),
     "blocking-methods": ("blocking_methods", _blocking_methods),
-    "offload-decorators": ("offload_decorators", _dotted_names),
 }
 
 

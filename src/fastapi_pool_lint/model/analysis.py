@@ -46,7 +46,6 @@ class ProjectAnalysis:
             self.calls,
             self.settings.max_helper_depth,
             extra_methods=self.settings.blocking_methods,
-            offload_decorators=self.settings.offload_decorators,
         )
 
     @cached_property

@@ -85,16 +85,12 @@ class BlockingAnalysis:
         calls: CallGraph,
         max_depth: int,
         extra_methods: frozenset[tuple[str, str]] = frozenset(),
-        offload_decorators: frozenset[str] = frozenset(),
     ) -> None:
         self.project = project
         self.evaluator = evaluator
         self.calls = calls
         self.max_depth = max_depth
         self.extra_methods = extra_methods
-        # Decorators whose function runs in a worker thread when called (``known`` + configured).
-        self.offload_decorators = known.OFFLOAD_DECORATORS | offload_decorators
-        self._offloaded: dict[FunctionRef, bool] = {}
         self._helper_chains: dict[object, Optional[tuple[Step, ...]]] = {}
         self._active: set[object] = set()
 
@@ -131,7 +127,7 @@ class BlockingAnalysis:
             if target is None:
                 continue
             function = self.project.function(target)
-            if function is None or function.is_async or self._is_offloaded(target):
+            if function is None or function.is_async:
                 continue
             context = self.evaluator.bind_arguments(function, receiver, call.args, env)
             rest = self._helper_chain(target, context, depth + 1)
@@ -160,14 +156,6 @@ class BlockingAnalysis:
         if isinstance(value, Instance):
             return self.evaluator.find_method(value.cls, "__call__"), value
         return None, None
-
-    def _is_offloaded(self, ref: FunctionRef) -> bool:
-        """Whether a decorator hands the function's body to a worker thread."""
-        cached = self._offloaded.get(ref)
-        if cached is None:
-            cached = bool(self.offload_decorators & self.evaluator.decorator_qualified_names(ref))
-            self._offloaded[ref] = cached
-        return cached
 
     def _helper_chain(
         self, ref: FunctionRef, context: tuple[tuple[str, Value], ...], depth: int

@@ -900,16 +900,6 @@ class Evaluator:
         self._decorators[ref] = result
         return result
 
-    def decorator_qualified_names(self, ref: FunctionRef) -> frozenset[str]:
-        """Qualified names of a function's decorators, third-party or the project's own."""
-        names: set[str] = set()
-        for option in self._decorator_values(ref):
-            if isinstance(option, External):
-                names.add(option.qname)
-            elif isinstance(option, FunctionRef):
-                names.add(self.project.qualified_name(option))
-        return frozenset(names)
-
     def _decorator_values(self, ref: FunctionRef) -> Iterator[Value]:
         function = self.project.function(ref)
         if function is None or not function.decorators:

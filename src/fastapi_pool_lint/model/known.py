@@ -189,11 +189,6 @@ NON_TIMEOUT_POOLS = frozenset(
 )
 QUEUE_POOLS = frozenset({QUEUE_POOL, ASYNC_QUEUE_POOL})
 
-# Decorators that turn a sync function into an awaitable that runs it in a worker thread: calling
-# the decorated function in a coroutine does not block the event loop. Extended by the
-# ``offload-decorators`` setting.
-OFFLOAD_DECORATORS = frozenset({"asgiref.sync.sync_to_async"})
-
 # What an instance of a known class is, for the database-object kinds below.
 INSTANCE_KINDS: dict[str, str] = {
     SESSION: "session",
