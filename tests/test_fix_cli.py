@@ -17,7 +17,8 @@ from fastapi_pool_lint.findings import Edit, Span
 from fastapi_pool_lint.fixes.base import CannotFix, NodeChange
 from fastapi_pool_lint.fixes.edits import apply_edits
 from fastapi_pool_lint.parsing import parse_source
-from fastapi_pool_lint.pipeline import CheckResult, run_check
+from fastapi_pool_lint.pipeline import run_check
+from fastapi_pool_lint.scope import ScopedResult
 
 from .fixhelpers import FixCase, fix_cases, invoke, snapshot
 
@@ -135,14 +136,14 @@ def test_a_multi_file_fix_is_not_applied_when_one_of_its_files_changed(
     case = next(c for c in fix_cases() if c.name == "fpl001_package")
     work = case.materialise(tmp_path)
     users = work / "app" / "routers" / "users.py"
-    real_run_check = fixing.run_check
+    real_check_paths = fixing.check_paths
 
-    def check_then_edit(*args: object, **kwargs: object) -> CheckResult:
-        result = real_run_check(*args, **kwargs)  # type: ignore[arg-type]
+    def check_then_edit(*args: object, **kwargs: object) -> ScopedResult:
+        scoped = real_check_paths(*args, **kwargs)  # type: ignore[arg-type]
         users.write_text(users.read_text() + "# edited meanwhile\n")
-        return result
+        return scoped
 
-    monkeypatch.setattr(fixing, "run_check", check_then_edit)
+    monkeypatch.setattr(fixing, "check_paths", check_then_edit)
     before = snapshot(work)
     result = invoke(["fix", "--unsafe-fixes", "."], work)
     assert result.exit_code == 1
@@ -203,8 +204,11 @@ def test_fix_works_on_the_bundled_examples(tmp_path: Path) -> None:
     work = tmp_path / "examples"
     shutil.copytree(examples, work)
     result = invoke(["fix", "--unsafe-fixes", "."], work)
-    assert result.exit_code == 0, result.stdout
-    assert not run_check([work], Settings(), work).findings
+    assert result.exit_code == 1, result.stdout
+    assert "left: 42:1 FPL001 No automatic fix: route `index`: the route is async" in result.stdout
+    left = [(f.location.path, f.code) for f in run_check([work], Settings(), work).findings]
+    assert left == [("async_route/app.py", "FPL001")]  # its blocking call is off the loop now
+    assert "await run_in_threadpool(db.execute" in (work / "async_route" / "app.py").read_text()
 
 
 @dataclass(frozen=True)
@@ -217,19 +221,20 @@ def test_a_fix_that_does_not_apply_is_left_and_the_others_are_applied(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     work = _project(tmp_path, {"db.py": ENGINES})
-    real_run_check = fixing.run_check
+    real_check_paths = fixing.check_paths
 
-    def check_with_a_broken_plan(*args: object, **kwargs: object) -> CheckResult:
-        result = real_run_check(*args, **kwargs)  # type: ignore[arg-type]
+    def check_with_a_broken_plan(*args: object, **kwargs: object) -> ScopedResult:
+        scoped = real_check_paths(*args, **kwargs)  # type: ignore[arg-type]
+        result = scoped.result
         findings = list(result.findings)
         first = findings[0]
         assert first.fix is not None and first.fix.plan is not None
         plan = first.fix.plan
         broken = replace(plan, changes=(*plan.changes, _Broken(plan.changes[0].module, first.location.node)))
         findings[0] = replace(first, fix=replace(first.fix, plan=broken))
-        return replace(result, findings=findings)
+        return replace(scoped, result=replace(result, findings=findings))
 
-    monkeypatch.setattr(fixing, "run_check", check_with_a_broken_plan)
+    monkeypatch.setattr(fixing, "check_paths", check_with_a_broken_plan)
     result = invoke(["fix", "--unsafe-fixes", "."], work)
     assert result.exit_code == 1
     assert "left: 3:11 FPL004 not applied: planned on code" in result.stdout
@@ -256,3 +261,31 @@ def test_refused_sync_routes_get_their_rewrite_as_display_only_text(tmp_path: Pa
     ) in suggestion
     assert "async_route" not in suggestion  # async routes are FPL002's to fix
     assert "def listed" not in suggestion  # it does not use the session
+
+
+def test_the_pool_timeout_comes_from_the_configuration(tmp_path: Path) -> None:
+    work = _project(
+        tmp_path,
+        {"db.py": ENGINES, "pyproject.toml": "[tool.fastapi-pool-lint]\nfix-pool-timeout = 7\n"},
+    )
+    result = invoke(["fix", "--unsafe-fixes", "--diff", "."], work)
+    assert "+replica = create_engine(\"postgresql://app@replica/app\", pool_timeout=7)" in result.stdout
+    result = invoke(["fix", "--unsafe-fixes", "--diff", "--pool-timeout", "9", "."], work)
+    assert "pool_timeout=9)" in result.stdout
+    (work / "pyproject.toml").write_text("[tool.fastapi-pool-lint]\nfix-pool-timeout = 0\n")
+    result = invoke(["fix", "."], work)
+    assert result.exit_code == 2 and "fix-pool-timeout must be a whole number" in result.stderr
+
+
+def test_a_fix_never_edits_files_outside_the_paths_given(tmp_path: Path) -> None:
+    case = next(c for c in fix_cases() if c.name == "fpl001_package")
+    work = case.materialise(tmp_path)
+    (work / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    before = snapshot(work)
+    result = invoke(["fix", "--unsafe-fixes", "app/deps.py"], work)
+    assert result.exit_code == 1
+    assert "the fix also edits app/routers/items.py, app/routers/users.py, outside the paths given" in result.stdout
+    assert snapshot(work) == before
+    result = invoke(["fix", "--unsafe-fixes", "app"], work)
+    assert result.exit_code == 0, result.stdout
+    assert snapshot(work)["app/routers/users.py"] != before["app/routers/users.py"]

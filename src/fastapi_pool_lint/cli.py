@@ -7,9 +7,10 @@ other files are still checked and reported; 2 wins over 1).
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NoReturn, Optional, Union
 
 import click
 
@@ -18,11 +19,15 @@ from .config import Settings
 from .discovery import DiscoveryError
 from .fixing import exit_code as fix_exit_code
 from .fixing import render_diff, render_report, run_fix
-from .pipeline import run_check
+from .report.github import render_github
 from .report.json_report import render_json
-from .report.text import render_summary, render_text
+from .report.sarif import render_sarif
+from .report.text import render_statistics, render_summary, render_text
 from .ruledocs import render_markdown
 from .rules import ALL_RULES, RULES_BY_CODE
+from .scope import ScopedResult, check_paths
+from .settings_loader import ConfigError, discover_settings, parse_codes, with_overrides
+from .suppression import decode
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -33,20 +38,54 @@ def _codes(values: tuple[str, ...], option: str) -> Optional[frozenset[str]]:
     """Parse ``--select FPL001,FPL002`` (repeatable); prefixes such as ``FPL00`` are allowed."""
     if not values:
         return None
-    codes: set[str] = set()
-    for value in values:
-        for item in value.split(","):
-            code = item.strip().upper()
-            if not code:
-                continue
-            if code == "ALL":
-                code = "FPL"
-            if not any(rule.code.startswith(code) for rule in ALL_RULES):
-                known = ", ".join(rule.code for rule in ALL_RULES)
-                raise click.BadParameter(f"unknown rule code {item.strip()!r} (known: {known})",
-                                         param_hint=option)
-            codes.add(code)
-    return frozenset(codes)
+    try:
+        return parse_codes(values, option)
+    except ConfigError as error:
+        raise click.BadParameter(str(error).split(": ", 1)[-1], param_hint=option) from None
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"fastapi-pool-lint: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+class _SourceLines:
+    """Physical lines of reported files, read once, for ``--show-source``."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self._files: dict[str, list[str]] = {}
+
+    def __call__(self, display: str, line: int) -> Optional[str]:
+        if display not in self._files:
+            path = Path(display)
+            try:
+                text = decode((path if path.is_absolute() else self.cwd / path).read_bytes())
+            except OSError:
+                text = ""
+            self._files[display] = text.splitlines()
+        lines = self._files[display]
+        return lines[line - 1] if 1 <= line <= len(lines) else None
+
+
+def _render(scoped: ScopedResult, output_format: str, cwd: Path, *, quiet: bool,
+            show_source: bool, statistics: bool, color: bool) -> str:
+    result = scoped.result
+    if output_format == "json":
+        return render_json(result.findings)
+    if output_format == "sarif":
+        return render_sarif(result.findings, result.errors, cwd)
+    if output_format == "github":
+        return render_github(result.findings, result.errors)
+    parts = []
+    if result.findings:
+        reader = _SourceLines(cwd) if show_source else None
+        parts.append(render_text(result.findings, color=color, read_line=reader))
+    if statistics and result.findings:
+        parts.append(render_statistics(result.findings))
+    if not quiet:
+        parts.append(render_summary(result.findings, result.files_checked))
+    return "\n".join(parts)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,13 +109,18 @@ def fix_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
-def _run_fix(paths: tuple[Path, ...], settings: Settings, cwd: Path, *, diff: bool,
-             unsafe_fixes: bool, pool_timeout: Optional[int], report_to_stderr: bool) -> int:
-    if pool_timeout is not None:
-        settings = replace(settings, fix_pool_timeout=pool_timeout)
+def _run_fix(paths: Sequence[Path], settings: Union[Settings, Callable[[Path], Settings]],
+             cwd: Path, *, diff: bool, unsafe_fixes: bool, pool_timeout: Optional[int],
+             report_to_stderr: bool) -> int:
+    def settings_for(root: Path) -> Settings:
+        chosen = settings(root) if callable(settings) else settings
+        chosen = replace(chosen, plan_fixes=True)
+        return replace(chosen, fix_pool_timeout=pool_timeout) if pool_timeout else chosen
+
     try:
-        run = run_fix(list(paths) or [Path(".")], settings, cwd, unsafe=unsafe_fixes, write=not diff)
-    except DiscoveryError as problem:
+        run = run_fix(list(paths) or [Path(".")], settings_for, cwd, unsafe=unsafe_fixes,
+                      write=not diff)
+    except (ConfigError, DiscoveryError) as problem:
         click.echo(f"fastapi-pool-lint: {problem}", err=True)
         return EXIT_ERROR
     for failure in run.result.errors:
@@ -89,17 +133,30 @@ def _run_fix(paths: tuple[Path, ...], settings: Settings, cwd: Path, *, diff: bo
 
 @cli.command(name="fix")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="A TOML file with [tool.fastapi-pool-lint] (default: the nearest pyproject.toml "
+              "that has the table).")
 @click.option("--select", multiple=True, help="Only fix these rule codes (comma-separated, prefixes).")
 @click.option("--ignore", multiple=True, help="Skip these rule codes (comma-separated, prefixes).")
+@click.option("--extend-select", multiple=True, help="Add rule codes to the selection.")
 @fix_options
-def fix(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...],
-        **fix_flags: Any) -> None:
+def fix(paths: tuple[Path, ...], config_path: Optional[Path], select: tuple[str, ...],
+        ignore: tuple[str, ...], extend_select: tuple[str, ...], **fix_flags: Any) -> None:
     """Apply the automatic fixes to PATHS and print, per file, what was fixed and what was left.
 
+    Like check, the whole project around PATHS is analysed; only files under PATHS are edited.
     Exit codes: 0 nothing left, 1 findings left (with --diff: there would be changes), 2 error.
     """
-    settings = Settings(select=_codes(select, "--select"), ignore=_codes(ignore, "--ignore") or frozenset())
-    sys.exit(_run_fix(paths, settings, Path.cwd(), report_to_stderr=False, **fix_flags))
+    overrides = {
+        "select": _codes(select, "--select"),
+        "ignore": _codes(ignore, "--ignore"),
+        "extend_select": _codes(extend_select, "--extend-select"),
+    }
+
+    def settings_for(root: Path) -> Settings:
+        return with_overrides(discover_settings(root, config_path)[0], **overrides)
+
+    sys.exit(_run_fix(paths, settings_for, Path.cwd(), report_to_stderr=False, **fix_flags))
 
 
 # --------------------------------------------------------------------------- check
@@ -108,13 +165,27 @@ def fix(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "sarif", "github"]),
     default="text",
     show_default=True,
-    help="Output format.",
+    help="Output format: text, a JSON array, SARIF 2.1.0, or GitHub Actions annotations.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A TOML file with [tool.fastapi-pool-lint] (default: the nearest pyproject.toml "
+    "that has the table, walking up from the first path).",
 )
 @click.option("--select", multiple=True, help="Only these rule codes (comma-separated, prefixes).")
 @click.option("--ignore", multiple=True, help="Skip these rule codes (comma-separated, prefixes).")
+@click.option("--extend-select", multiple=True, help="Add rule codes to the selection.")
+@click.option("--show-source", is_flag=True, help="Show the source line of each finding.")
+@click.option("--statistics", is_flag=True, help="Count the findings per rule.")
+@click.option(
+    "--output-file", "-o", type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report to this file instead of standard output.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary line.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--fix", "apply_fix", is_flag=True, help="Apply fixes first, then report what is left.")
@@ -122,38 +193,66 @@ def fix(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...
 def check(
     paths: tuple[Path, ...],
     output_format: str,
+    config_path: Optional[Path],
     select: tuple[str, ...],
     ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    show_source: bool,
+    statistics: bool,
+    output_file: Optional[Path],
     quiet: bool,
     exit_zero: bool,
     apply_fix: bool,
     **fix_flags: Any,
 ) -> None:
-    """Analyse PATHS (files or directories, default: the current directory)."""
-    settings = Settings(
-        select=_codes(select, "--select"),
-        ignore=_codes(ignore, "--ignore") or frozenset(),
-    )
+    """Analyse PATHS (files or directories, default: the current directory).
+
+    The whole project around PATHS is analysed (the nearest directory above them with a
+    pyproject.toml, setup.py, setup.cfg or .git); findings are reported for PATHS only. Each
+    project reads its own [tool.fastapi-pool-lint] (the nearest pyproject.toml with the table,
+    up to the repository root) unless --config names one file for all.
+    """
     cwd = Path.cwd()
+    targets = list(paths) or [Path(".")]
+    cli_select = _codes(select, "--select")
+    cli_ignore = _codes(ignore, "--ignore")
+    cli_extend = _codes(extend_select, "--extend-select")
+
+    def settings_for(root: Path) -> Settings:
+        """The project's own table (or ``--config``), then the command-line options."""
+        settings, _ = discover_settings(root, config_path)
+        settings = with_overrides(
+            settings, select=cli_select, ignore=cli_ignore, extend_select=cli_extend
+        )
+        return replace(settings, plan_fixes=output_format != "text")  # text shows no edits
+
     if apply_fix or fix_flags["diff"]:
-        code = _run_fix(paths, settings, cwd, report_to_stderr=True, **fix_flags)
+        code = _run_fix(targets, settings_for, cwd, report_to_stderr=True, **fix_flags)
         if fix_flags["diff"] or code == EXIT_ERROR:
             sys.exit(code)
-    settings = replace(settings, plan_fixes=output_format != "text")  # text shows no edits
     try:
-        result = run_check(list(paths) or [Path(".")], settings, cwd)
-    except DiscoveryError as problem:
-        click.echo(f"fastapi-pool-lint: {problem}", err=True)
-        sys.exit(EXIT_ERROR)
+        scoped = check_paths(targets, settings_for, cwd)
+    except (ConfigError, DiscoveryError) as problem:
+        _fail(str(problem))
+    result = scoped.result
+    for path in scoped.skipped:
+        click.echo(
+            f"fastapi-pool-lint: {path}: skipped: not a .py file of the project (excluded by "
+            ".gitignore or extend-exclude, or inside a skipped directory)",
+            err=True,
+        )
     for failure in result.errors:
         click.echo(f"{failure.path}: cannot parse: {failure.reason}", err=True)
-    if output_format == "json":
-        click.echo(render_json(result.findings))
-    else:
-        if result.findings:
-            click.echo(render_text(result.findings, color=sys.stdout.isatty()))
-        if not quiet:
-            click.echo(render_summary(result.findings, result.files_checked))
+    color = output_file is None and output_format == "text" and sys.stdout.isatty()
+    report = _render(scoped, output_format, cwd, quiet=quiet, show_source=show_source,
+                     statistics=statistics, color=color)
+    if output_file is not None:
+        try:
+            output_file.write_text(report + "\n" if report else "", encoding="utf-8")
+        except OSError as error:
+            _fail(f"{output_file}: cannot write: {error.strerror or error}")
+    elif report:
+        click.echo(report)
     if result.errors:
         sys.exit(EXIT_ERROR)
     if result.findings and not exit_zero:

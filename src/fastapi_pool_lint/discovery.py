@@ -15,9 +15,12 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import pathspec
+
+# ``exclude(path, is_dir)``: the configured ``extend-exclude`` (see ``suppression.excluded``).
+Exclude = Callable[[Path, bool], bool]
 
 SKIPPED_DIRS = frozenset(
     {
@@ -113,7 +116,9 @@ class _IgnoreRules:
         return False
 
 
-def _walk(directory: Path, ignore: _IgnoreRules, top: Path) -> Iterator[Path]:
+def _walk(
+    directory: Path, ignore: _IgnoreRules, top: Path, exclude: Optional[Exclude] = None
+) -> Iterator[Path]:
     for root, dirs, files in os.walk(directory, followlinks=False):
         base = Path(root)
         kept = []
@@ -123,27 +128,46 @@ def _walk(directory: Path, ignore: _IgnoreRules, top: Path) -> Iterator[Path]:
                 continue
             if _is_virtualenv(sub) or ignore.ignored(sub, True, top):
                 continue
+            if exclude is not None and exclude(sub, True):
+                continue
             kept.append(name)
         dirs[:] = kept
         for name in sorted(files):
             if name.endswith(".py"):
                 path = base / name
-                if not ignore.ignored(path, False, top):
+                if ignore.ignored(path, False, top):
+                    continue
+                if exclude is None or not exclude(path, False):
                     yield path
 
 
-def iter_python_files(paths: Iterable[Path], top: Path) -> Iterator[Path]:
-    """Python files under ``paths``; a file named explicitly is always included."""
+def iter_python_files(
+    paths: Iterable[Path], top: Path, exclude: Optional[Exclude] = None
+) -> Iterator[Path]:
+    """Python files under ``paths``; a file named explicitly is included unless ``exclude``
+    (the configured ``extend-exclude``) matches it or a directory above it."""
     ignore = _IgnoreRules()
     for path in paths:
         if path.is_dir():
-            yield from _walk(path, ignore, top)
+            yield from _walk(path, ignore, top, exclude)
         elif path.is_file():
-            yield path
+            if exclude is None or not _excluded_with_parents(path, top, exclude):
+                yield path
         elif path.is_symlink():
             raise DiscoveryError(f"{path}: broken symbolic link")
         else:
             raise DiscoveryError(f"{path}: no such file or directory")
+
+
+def _excluded_with_parents(path: Path, top: Path, exclude: Exclude) -> bool:
+    if exclude(path, False):
+        return True
+    for directory in path.parents:
+        if directory == top or top not in directory.parents:
+            break
+        if exclude(directory, True):
+            return True
+    return False
 
 
 def _package_root(path: Path) -> Path:
@@ -196,14 +220,16 @@ def module_names(path: Path, project_root: Path) -> tuple[str, tuple[str, ...]]:
     return primary, tuple(names)
 
 
-def discover(paths: Sequence[Path], cwd: Path) -> tuple[Path, list[SourceFile]]:
+def discover(
+    paths: Sequence[Path], cwd: Path, exclude: Optional[Exclude] = None
+) -> tuple[Path, list[SourceFile]]:
     """The project root and the files to analyse, sorted and without duplicates."""
     absolute = [p if p.is_absolute() else cwd / p for p in paths]
     project_root = find_project_root(absolute)
     top = project_root
     seen: set[Path] = set()
     files: list[SourceFile] = []
-    for path in iter_python_files(absolute, top):
+    for path in iter_python_files(absolute, top, exclude):
         resolved = Path(os.path.abspath(path))
         if resolved in seen:
             continue

@@ -13,7 +13,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 from .config import Settings
 from .findings import Finding
@@ -22,7 +22,8 @@ from .fixes.base import UNSAFE, CannotFix, Change, Plan, Target
 from .fixes.edits import split_lines
 from .fixes.source import ParsedModule, digest, read_module, source_for_target
 from .fixes.write import Replacement, WriteFailure, replace_group
-from .pipeline import CheckResult, run_check
+from .pipeline import CheckResult
+from .scope import check_paths
 
 EXIT_CLEAN = 0
 EXIT_LEFT = 1  # findings left (fix), or changes to make (fix --diff)
@@ -162,15 +163,27 @@ def _groups(findings: Sequence[Finding]) -> list[list[str]]:
 
 
 def run_fix(
-    paths: Sequence[Path], settings: Settings, cwd: Path, *, unsafe: bool, write: bool
+    paths: Sequence[Path],
+    settings: Union[Settings, Callable[[Path], Settings]],
+    cwd: Path,
+    *,
+    unsafe: bool,
+    write: bool,
 ) -> FixRun:
-    """Check ``paths``, apply the applicable fixes (to disk when ``write``), say what is left."""
-    result = run_check(paths, settings, cwd)
+    """Check ``paths`` as ``check`` does (the whole project, findings under ``paths``), apply the
+    applicable fixes (to disk when ``write``) and say what is left. A fix is applied only if
+    every file it edits lies under ``paths``."""
+    result = check_paths(paths, settings, cwd).result
     run = FixRun(result)
+    in_scope = {str(path) for path in result.files}
     reasons: dict[int, str] = {}
     selected: list[Finding] = []
     for finding in result.findings:
         why = _not_applicable(finding, unsafe)
+        if why is None:
+            outside = [t.key for t in _plan(finding).targets if t.path not in in_scope]
+            if outside:
+                why = f"the fix also edits {', '.join(outside)}, outside the paths given"
         if why is None:
             selected.append(finding)
         else:

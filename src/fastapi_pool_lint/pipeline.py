@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 from .config import Settings
 from .discovery import SourceFile, discover
@@ -18,6 +18,7 @@ from .rules import ALL_RULES
 from .summary.builder import summarise
 from .summary.locate import locate
 from .summary.records import ModuleSummary
+from .suppression import excluded, filter_findings
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     files_checked: int = 0
+    files: list[Path] = field(default_factory=list)  # the files reported on, absolute
 
 
 def read_source(source: SourceFile) -> bytes:
@@ -112,16 +114,52 @@ def attach_spans(findings: list[Finding], sources: dict[str, SourceFile]) -> lis
     return out
 
 
-def run_check(paths: Sequence[Path], settings: Settings, cwd: Path) -> CheckResult:
-    root, sources = discover(paths, cwd)
+def _within(path: Path, targets: Sequence[Path]) -> bool:
+    return any(path == target or target in path.parents for target in targets)
+
+
+def run_check(
+    paths: Sequence[Path],
+    settings: Settings,
+    cwd: Path,
+    report_only: Optional[Sequence[Path]] = None,
+    *,
+    honour_noqa: bool = True,
+) -> CheckResult:
+    """Analyse the files under ``paths`` as one project; report findings and errors only for
+    files that are or lie under one of ``report_only`` (absolute paths), when given.
+
+    Suppressions (``per-file-ignores``, and ``# noqa`` unless ``honour_noqa`` is false, as for
+    flake8, which reads the comments itself) are applied last.
+    """
+    root, sources = discover(
+        paths, cwd, exclude=lambda path, is_dir: excluded(settings, path, is_dir)
+    )
     summaries = [summarise_file(source) for source in sources]
     project, errors = build_project(sources, summaries)
     analysis = ProjectAnalysis(project, root, settings)
     findings = run_rules(analysis, settings)
+    reported = sources
+    if report_only is not None:
+        reported = [source for source in sources if _within(source.path, report_only)]
+        shown = {source.display for source in reported}
+        findings = [f for f in findings if f.location.path in shown]
+        errors = [e for e in errors if e.path in shown]
     by_path = {source.display: source for source in sources}
     located = attach_spans(findings, by_path)
-    if settings.plan_fixes:
+    located = filter_findings(
+        located,
+        {display: source.path for display, source in by_path.items()},
+        settings,
+        honour_noqa=honour_noqa,
+    )
+    if settings.plan_fixes:  # after suppressions: only reported findings get fixes
         located = attach_fixes(located, analysis, by_path, settings)
     unique = {(f.location.path, f.location.span, f.code, f.message): f for f in located}
     ordered = sorted(unique.values(), key=lambda f: f.sort_key)
-    return CheckResult(ordered, sorted(errors, key=lambda e: e.path), len(sources))
+    return CheckResult(
+        ordered,
+        sorted(errors, key=lambda e: e.path),
+        len(reported),
+        [source.path for source in reported],
+    )

@@ -96,8 +96,10 @@ class BlockingCallFixer(Fixer):
         assert function is not None
         name = project.short_name(ref)
         routes = fastapi.routes_of(ref)
-        if ref in fastapi.middleware:
-            return f"`{name}` is middleware, which must be a coroutine"
+        hook = fastapi.hooks.get(ref)
+        if hook is not None:
+            article = "" if hook == "middleware" else "an " if hook[0] in "aeiou" else "a "
+            return f"`{name}` is registered as {article}{hook}"
         if not routes and not fastapi.is_dependency(ref):
             return f"`{name}` is not a route or dependency FastAPI could run in the threadpool"
         if any(route.is_websocket for route in routes):

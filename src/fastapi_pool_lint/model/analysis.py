@@ -23,12 +23,16 @@ class ProjectAnalysis:
     @cached_property
     def calls(self) -> CallGraph:
         """Every call with its callee, evaluated from declarations only (no caller context)."""
-        return CallGraph(self.project, Evaluator(self.project))
+        return CallGraph(
+            self.project, Evaluator(self.project, session_factories=self.settings.session_factories)
+        )
 
     @cached_property
     def evaluator(self) -> Evaluator:
         """The evaluator rules use: undeclared parameters also take their callers' arguments."""
-        return Evaluator(self.project, callers=self.calls)
+        return Evaluator(
+            self.project, callers=self.calls, session_factories=self.settings.session_factories
+        )
 
     @cached_property
     def fastapi(self) -> FastAPIGraph:
@@ -37,7 +41,11 @@ class ProjectAnalysis:
     @cached_property
     def blocking(self) -> BlockingAnalysis:
         return BlockingAnalysis(
-            self.project, self.evaluator, self.calls, self.settings.max_helper_depth
+            self.project,
+            self.evaluator,
+            self.calls,
+            self.settings.max_helper_depth,
+            extra_methods=self.settings.blocking_methods,
         )
 
     @cached_property

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Optional
 
-from ..summary.records import Call
+from ..summary.records import Attr, Call
 from . import known
 from .callgraph import CallGraph
-from .evaluator import Env, Evaluator, render
+from .evaluator import Env, Evaluator, call_argument, render
 from .project import ProjectModel
 from .values import (
     BoundMethod,
@@ -27,6 +27,7 @@ from .values import (
     DbObject,
     FunctionRef,
     Instance,
+    Origin,
     Site,
     Value,
     options,
@@ -38,6 +39,7 @@ class Step:
     site: Site  # the call
     label: str  # how it reads: "crud.get_user", "Session.query(...).first()"
     callee: Optional[FunctionRef]  # the helper it enters; None for the database call itself
+    origin: Optional[Origin] = None  # for the database call: how its session was opened
 
 
 @dataclass(frozen=True)
@@ -63,23 +65,32 @@ def db_call_label(method: DbMethod) -> str:
     return f"{known.KIND_DISPLAY.get(kind, kind)}.{method.name}()"
 
 
-def is_blocking(method: DbMethod) -> bool:
+def is_blocking(method: DbMethod, extra: frozenset[tuple[str, str]] = frozenset()) -> bool:
+    """Whether ``method`` does I/O: the built-in table, plus configured ``(kind, name)`` pairs."""
     obj = method.obj
+    if not isinstance(obj, DbObject) or obj.kind not in known.SYNC_KINDS:
+        return False
     return (
-        isinstance(obj, DbObject)
-        and obj.kind in known.SYNC_KINDS
-        and method.name in known.BLOCKING_METHODS.get(obj.kind, frozenset())
+        method.name in known.BLOCKING_METHODS.get(obj.kind, frozenset())
+        or method.name.startswith(known.BLOCKING_PREFIXES.get(obj.kind, ()))
+        or (obj.kind, method.name) in extra
     )
 
 
 class BlockingAnalysis:
     def __init__(
-        self, project: ProjectModel, evaluator: Evaluator, calls: CallGraph, max_depth: int
+        self,
+        project: ProjectModel,
+        evaluator: Evaluator,
+        calls: CallGraph,
+        max_depth: int,
+        extra_methods: frozenset[tuple[str, str]] = frozenset(),
     ) -> None:
         self.project = project
         self.evaluator = evaluator
         self.calls = calls
         self.max_depth = max_depth
+        self.extra_methods = extra_methods
         self._helper_chains: dict[object, Optional[tuple[Step, ...]]] = {}
         self._active: set[object] = set()
 
@@ -96,13 +107,21 @@ class BlockingAnalysis:
 
     def chain(self, call: Call, env: Env, depth: int) -> Optional[tuple[Step, ...]]:
         site = Site(env.module, call.node)
+        metadata = self._metadata_io(call, env)
+        if metadata is not None:
+            return (Step(site, metadata, None),)
         callee = self.evaluator.eval(call.func, env)
         for option in options(callee):
             if isinstance(option, DbMethod):
-                if is_blocking(option):
-                    return (Step(site, db_call_label(option), None),)
+                # ``await session.execute(...)``: the code treats the object as async, so our
+                # inference that it is a sync session is the likelier mistake.
+                if not call.awaited and is_blocking(option, self.extra_methods):
+                    origin = option.obj.origin if isinstance(option.obj, DbObject) else None
+                    return (Step(site, db_call_label(option), None, origin),)
                 continue
-            if depth >= self.max_depth:
+            if depth >= self.max_depth or call.awaited:
+                # An awaited call to a sync function returns an awaitable (a decorator we do
+                # not know made it async): the body does not run here.
                 continue
             target, receiver = self._helper(option)
             if target is None:
@@ -114,6 +133,17 @@ class BlockingAnalysis:
             rest = self._helper_chain(target, context, depth + 1)
             if rest is not None:
                 return (Step(site, render(call.func), target), *rest)
+        return None
+
+    def _metadata_io(self, call: Call, env: Env) -> Optional[str]:
+        """``metadata.create_all(engine)`` and friends: DDL/reflection on a sync engine."""
+        func = call.func
+        if not isinstance(func, Attr) or func.attr not in known.METADATA_IO_METHODS:
+            return None
+        bind = self.evaluator.eval(call_argument(call, 0, "bind"), env)
+        for option in options(bind):
+            if isinstance(option, DbObject) and option.kind in ("engine", "connection"):
+                return f"MetaData.{func.attr}()"
         return None
 
     def _helper(self, value: Value) -> tuple[Optional[FunctionRef], Optional[Value]]:

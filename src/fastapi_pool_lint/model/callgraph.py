@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Optional
 
-from ..summary.records import Body, Call
+from ..summary.records import Call
 from .evaluator import Env, Evaluator
 from .project import ProjectModel
 from .values import BoundMethod, ClassRef, FunctionRef, Instance, Value, options
@@ -21,16 +21,6 @@ class CallSite:
     receiver: Optional[Value]  # ``self`` for methods and constructors
 
 
-def iter_scopes(project: ProjectModel, evaluator: Evaluator) -> Iterator[tuple[Env, Body]]:
-    """Every module, class and function body with the environment it is evaluated in."""
-    for key, module in project.modules.items():
-        yield Env(key), module.body
-        for class_key, cls in module.classes.items():
-            yield evaluator.class_env(ClassRef(key, class_key)), cls.body
-        for function_key, function in module.functions.items():
-            yield Env(key, function_key), function.body
-
-
 class CallGraph:
     """Built once with a declared-only evaluator; ``evaluated`` keeps every call's callee."""
 
@@ -38,7 +28,7 @@ class CallGraph:
         self.sites: list[CallSite] = []
         self._by_target: dict[FunctionRef, list[CallSite]] = {}
         self.evaluated: list[tuple[Env, Call, Value]] = []
-        for env, body in iter_scopes(project, evaluator):
+        for env, body in evaluator.scopes():
             for call in body.calls:
                 callee = evaluator.eval(call.func, env)
                 self.evaluated.append((env, call, callee))

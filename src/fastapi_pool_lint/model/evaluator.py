@@ -23,6 +23,7 @@ from ..summary.records import (
     Arg,
     Attr,
     Binding,
+    Body,
     Call,
     ClassBinding,
     Const,
@@ -63,6 +64,7 @@ from .values import (
     ModuleRef,
     OneOf,
     Origin,
+    RequestState,
     SessionFactory,
     Site,
     Unknown,
@@ -151,9 +153,16 @@ def _is_interesting(value: Value) -> bool:
 
 
 class Evaluator:
-    def __init__(self, project: ProjectModel, callers: Optional[CallGraph] = None) -> None:
+    def __init__(
+        self,
+        project: ProjectModel,
+        callers: Optional[CallGraph] = None,
+        session_factories: frozenset[str] = frozenset(),
+    ) -> None:
         self.project = project
         self.callers = callers
+        # Configured qualified names (third-party or project) whose call returns a sync Session.
+        self.session_factories = session_factories
         self._names: dict[tuple[Env, str], Value] = {}
         self._members: dict[tuple[str, str], Value] = {}
         self._declared: dict[tuple[FunctionRef, int], Value] = {}
@@ -162,6 +171,9 @@ class Evaluator:
         self._instance_attrs: dict[tuple[ClassRef, str], Value] = {}
         self._decorators: dict[FunctionRef, frozenset[str]] = {}
         self._class_kinds: dict[ClassRef, Optional[str]] = {}
+        self._mros: dict[ClassRef, tuple[ClassRef, ...]] = {}
+        self._request_state: dict[str, Value] = {}
+        self._state_assigns: Optional[dict[str, list[tuple[Env, Expr, Optional[Expr]]]]] = None
         self._active: set[object] = set()
         self._cutoffs = 0
         self._depth = 0
@@ -204,6 +216,15 @@ class Evaluator:
         if function.class_key is not None:
             return self.class_env(ClassRef(ref.module, function.class_key))
         return Env(ref.module, function.parent_key)
+
+    def scopes(self) -> Iterator[tuple[Env, Body]]:
+        """Every module, class and function body with the environment it is evaluated in."""
+        for key, module in self.project.modules.items():
+            yield Env(key), module.body
+            for class_key, cls in module.classes.items():
+                yield self.class_env(ClassRef(key, class_key)), cls.body
+            for function_key, function in module.functions.items():
+                yield Env(key, function_key), function.body
 
     def class_env(self, ref: ClassRef) -> Env:
         summary = self.project.cls(ref)
@@ -416,10 +437,42 @@ class Evaluator:
             return DbMethod(value, attr)
         if isinstance(value, AppObject):
             return AppMethod(value, attr)
+        if isinstance(value, ExtInstance) and value.qname in known.REQUEST_CLASSES:
+            return RequestState() if attr == "state" else UNKNOWN
+        if isinstance(value, RequestState):
+            return self.request_state(attr)
         return UNKNOWN
 
-    def mro(self, ref: ClassRef) -> Iterator[ClassRef]:
+    def request_state(self, attr: str) -> Value:
+        """``request.state.<attr>``: what any scope of the project assigns to it."""
+        if self._state_assigns is None:
+            index: dict[str, list[tuple[Env, Expr, Optional[Expr]]]] = {}
+            for env, body in self.scopes():
+                for assign in body.attr_assigns:
+                    target = assign.target
+                    if (
+                        isinstance(target, Attr)
+                        and isinstance(target.value, Attr)
+                        and target.value.attr == "state"
+                    ):
+                        index.setdefault(target.attr, []).append((env, target.value, assign.value))
+            self._state_assigns = index
+        assigns = self._state_assigns.get(attr, [])
+        return self._memo(
+            self._request_state,
+            attr,
+            lambda: join(
+                self.eval(value, env)
+                for env, owner, value in assigns
+                if isinstance(self.eval(owner, env), RequestState)
+            ),
+        )
+
+    def mro(self, ref: ClassRef) -> tuple[ClassRef, ...]:
         """The project classes in ``ref``'s method resolution order (depth-first, no repeats)."""
+        cached = self._mros.get(ref)
+        if cached is not None:
+            return cached
         seen: list[ClassRef] = []
         stack = [ref]
         while stack:
@@ -427,7 +480,6 @@ class Evaluator:
             if current in seen:
                 continue
             seen.append(current)
-            yield current
             summary = self.project.cls(current)
             if summary is None:
                 continue
@@ -435,6 +487,9 @@ class Evaluator:
             outer = Env(env.module, env.function)
             bases = [self.eval(base, outer) for base in summary.bases]
             stack.extend(reversed([b for b in bases if isinstance(b, ClassRef)]))
+        result = tuple(seen)
+        self._mros[ref] = result
+        return result
 
     def find_method(self, ref: ClassRef, name: str) -> Optional[FunctionRef]:
         for cls in self.mro(ref):
@@ -537,7 +592,15 @@ class Evaluator:
 
     def call_value(self, callee: Value, call: Call, env: Env) -> Value:
         if isinstance(callee, External):
+            if callee.qname in self.session_factories:
+                return DbObject("session", Origin(render(call)))
             return self._external_call(callee.qname, call, env)
+        if (
+            isinstance(callee, FunctionRef)
+            and self.session_factories
+            and self.project.qualified_name(callee) in self.session_factories
+        ):
+            return DbObject("session", Origin(render(call)))
         if isinstance(callee, SessionFactory):
             kind = "async_session" if callee.is_async else "session"
             return DbObject(kind, callee.origin)
@@ -587,6 +650,14 @@ class Evaluator:
         if qname == known.NEXT:
             generator = self.eval(call_argument(call, 0, ""), env)
             return join(o.yields for o in options(generator) if isinstance(o, GeneratorValue))
+        if qname == known.INSPECT:
+            subject = self.eval(call_argument(call, 0, "subject"), env)
+            if any(
+                isinstance(o, DbObject) and o.kind in ("engine", "connection")
+                for o in options(subject)
+            ):
+                return DbObject("inspector")
+            return UNKNOWN
         kind = known.INSTANCE_KINDS.get(qname)
         if kind is not None:
             return DbObject(kind, Origin(render(call)) if kind == "session" else None)
@@ -778,7 +849,10 @@ class Evaluator:
         out: list[Value] = []
         for option in options(value):
             if isinstance(option, DbObject):
-                out.append(option)
+                # A sync session cannot be entered with ``async with``, nor an async one with
+                # ``with``: if the code does, our guess of the object's kind is wrong.
+                if option.kind.startswith("async_") == is_async:
+                    out.append(option)
             elif isinstance(option, ContextManagerValue) and option.is_async == is_async:
                 out.append(option.enter)
         return join(out)
@@ -814,27 +888,38 @@ class Evaluator:
         cached = self._decorators.get(ref)
         if cached is not None:
             return cached
-        function = self.project.function(ref)
         names: set[str] = set()
-        if function is not None and function.decorators:
-            env = self.outer_env(ref, function)
-            for decorator in function.decorators:
-                target = decorator.func if isinstance(decorator, Call) else decorator
-                for option in options(self.eval(target, env)):
-                    if isinstance(option, External):
-                        names.add(option.qname)
-                    elif isinstance(option, FunctionRef):
-                        names.add("<project>")
-                    else:
-                        names.add("<other>")
+        for option in self._decorator_values(ref):
+            if isinstance(option, External):
+                names.add(option.qname)
+            elif isinstance(option, FunctionRef):
+                names.add("<project>")
+            else:
+                names.add("<other>")
         result = frozenset(names)
         self._decorators[ref] = result
         return result
 
+    def _decorator_values(self, ref: FunctionRef) -> Iterator[Value]:
+        function = self.project.function(ref)
+        if function is None or not function.decorators:
+            return
+        env = self.outer_env(ref, function)
+        for decorator in function.decorators:
+            target = decorator.func if isinstance(decorator, Call) else decorator
+            yield from options(self.eval(target, env))
+
     def param_value(self, ref: FunctionRef, index: int) -> Value:
         declared = self.declared_param(ref, index)
-        if isinstance(declared, Unknown) and self.callers is not None:
+        if self.callers is None:
+            return declared
+        if isinstance(declared, Unknown):
             return self.param_from_callers(ref, index)
+        if isinstance(declared, AppObject) and declared.site.node < 0:
+            # ``def register(app: FastAPI)``: the app its callers pass, if they are known.
+            passed = self.param_from_callers(ref, index)
+            if not isinstance(passed, Unknown):
+                return passed
         return declared
 
     def declared_param(self, ref: FunctionRef, index: int) -> Value:
@@ -857,6 +942,12 @@ class Evaluator:
             value = self.dependency_result(marker, annotation)
             if not isinstance(value, Unknown):
                 return value
+        for option in options(annotation):
+            if isinstance(option, External) and option.qname in (known.FASTAPI_APP, known.API_ROUTER):
+                # An app or router passed in: identified by the parameter (node ids are >= 0,
+                # so a negative node marks the object as a stand-in for whatever callers pass).
+                kind = "app" if option.qname == known.FASTAPI_APP else "router"
+                return AppObject(kind, Site(ref.module, -1 - param.node))
         return self.instance_of(annotation)
 
     def param_marker(

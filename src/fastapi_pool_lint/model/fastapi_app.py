@@ -8,7 +8,7 @@ from typing import Optional
 
 from ..summary.records import Attr, Call, DictExpr, Expr, Param, Subscript, ValueBinding
 from . import known
-from .callgraph import CallGraph, iter_scopes
+from .callgraph import CallGraph
 from .evaluator import Env, Evaluator, call_argument, keyword_argument, marker_in, render
 from .project import ProjectModel
 from .values import (
@@ -82,6 +82,11 @@ def callables_of(value: Value, evaluator: Evaluator) -> Iterator[FunctionRef]:
                 yield call
 
 
+HOOK_DECORATORS = frozenset({"middleware", "exception_handler", "on_event"})
+HOOK_REGISTRATIONS = {"add_exception_handler": 1, "add_event_handler": 1, "add_middleware": -1}
+PER_REQUEST_HOOKS = frozenset({"middleware", "exception handler"})
+
+
 class FastAPIGraph:
     def __init__(self, project: ProjectModel, evaluator: Evaluator, calls: CallGraph) -> None:
         self.project = project
@@ -90,7 +95,8 @@ class FastAPIGraph:
         self.injections: list[Injection] = []
         self.overridden: set[FunctionRef] = set()
         self.override_modules: dict[FunctionRef, list[str]] = {}  # where each override is set
-        self.middleware: set[FunctionRef] = set()
+        # Coroutines FastAPI/Starlette run other than routes and dependencies, by role.
+        self.hooks: dict[FunctionRef, str] = {}
         self._app_markers: dict[AppObject, list[Marker]] = {}
         self._includes: list[tuple[AppObject, AppObject, tuple[Marker, ...], Site]] = []
         self._closures: dict[FunctionRef, frozenset[FunctionRef]] = {}
@@ -176,8 +182,18 @@ class FastAPIGraph:
                         continue
                     if option.name in known.HTTP_ROUTE_METHODS | known.WEBSOCKET_ROUTE_METHODS:
                         self._route(ref, decorator, env, option.app, option.name)
-                    elif option.name == "middleware":
-                        self.middleware.add(ref)
+                    elif option.name in HOOK_DECORATORS:
+                        self.hooks.setdefault(ref, self._hook_role(option.name, decorator, env))
+
+    def _hook_role(self, name: str, call: Call, env: Env) -> str:
+        if name == "middleware":
+            return "middleware"
+        if name in ("exception_handler", "add_exception_handler"):
+            return "exception handler"
+        event = self.evaluator.eval(call_argument(call, 0, "event_type"), env)
+        if isinstance(event, Literal) and event.value == "shutdown":
+            return "shutdown handler"
+        return "startup handler"
 
     def _scan_calls(self, calls: CallGraph) -> None:
         evaluator = self.evaluator
@@ -185,6 +201,11 @@ class FastAPIGraph:
             for option in options(callee):
                 if isinstance(option, AppMethod):
                     name = option.name
+                    position = HOOK_REGISTRATIONS.get(name)
+                    if position is not None and position >= 0:
+                        handler = evaluator.eval(call_argument(call, position, ""), env)
+                        for ref in callables_of(handler, evaluator):
+                            self.hooks.setdefault(ref, self._hook_role(name, call, env))
                     if name in known.IMPERATIVE_ROUTE_METHODS:
                         endpoint = evaluator.eval(call_argument(call, 1, "endpoint"), env)
                         self._route(endpoint, call, env, option.app, name)
@@ -207,6 +228,9 @@ class FastAPIGraph:
                     )
                     markers = self._markers(keyword_argument(call, "dependencies"), env)
                     self._app_markers.setdefault(app, []).extend(markers)
+                    lifespan = evaluator.eval(keyword_argument(call, "lifespan"), env)
+                    for ref in callables_of(lifespan, evaluator):
+                        self.hooks.setdefault(ref, "lifespan hook")
                     self._add_list_injections(markers, f"{app.kind} dependencies")
             # Imperative decorator application: ``app.get("/")(endpoint)``.
             if isinstance(call.func, Call):
@@ -252,7 +276,7 @@ class FastAPIGraph:
                     modules.append(env.module)
 
     def _scan_overrides(self) -> None:
-        for env, body in iter_scopes(self.project, self.evaluator):
+        for env, body in self.evaluator.scopes():
             for assign in body.attr_assigns:
                 target = assign.target
                 if (

@@ -21,6 +21,11 @@ CANONICAL: dict[str, str] = {
         "starlette.requests.Request", "fastapi.Request", "fastapi.requests.Request", "starlette.Request"
     ),
     **_spellings(
+        "starlette.websockets.WebSocket", "fastapi.WebSocket", "fastapi.websockets.WebSocket"
+    ),
+    **_spellings("starlette.requests.HTTPConnection", "fastapi.requests.HTTPConnection"),
+    **_spellings("sqlalchemy.inspect", "sqlalchemy.inspection.inspect"),
+    **_spellings(
         "fastapi.concurrency.run_in_threadpool", "starlette.concurrency.run_in_threadpool"
     ),
     **_spellings(
@@ -174,6 +179,15 @@ DEFERRED_WORK = frozenset(
     }
 )
 
+REQUEST_CLASSES = frozenset(
+    {
+        "starlette.requests.Request",
+        "starlette.requests.HTTPConnection",
+        "starlette.websockets.WebSocket",
+    }
+)
+INSPECT = "sqlalchemy.inspect"
+
 SESSION = "sqlalchemy.orm.Session"
 ASYNC_SESSION = "sqlalchemy.ext.asyncio.AsyncSession"
 SESSIONMAKER = "sqlalchemy.orm.sessionmaker"
@@ -205,7 +219,7 @@ INSTANCE_KINDS: dict[str, str] = {
     "sqlalchemy.ext.asyncio.AsyncConnection": "async_connection",
     "sqlalchemy.orm.Query": "query",
 }
-SYNC_KINDS = frozenset({"session", "engine", "connection", "query"})
+SYNC_KINDS = frozenset({"session", "engine", "connection", "query", "inspector"})
 KIND_DISPLAY = {
     "session": "Session",
     "async_session": "AsyncSession",
@@ -214,6 +228,7 @@ KIND_DISPLAY = {
     "async_engine": "AsyncEngine",
     "async_connection": "AsyncConnection",
     "query": "Query",
+    "inspector": "Inspector",
 }
 
 # Methods that do database I/O, per kind of synchronous object.
@@ -257,6 +272,11 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
         }
     ),
 }
+# Inspector methods that read the database catalogue: every ``get_*`` and ``has_*``.
+BLOCKING_PREFIXES: dict[str, tuple[str, ...]] = {"inspector": ("get_", "has_")}
+# ``MetaData``/``SQLModel.metadata`` methods that run DDL or reflection on the engine they get.
+METADATA_IO_METHODS = frozenset({"create_all", "drop_all", "reflect"})
+
 # Methods whose result is still a Query (no I/O yet).
 QUERY_BUILDERS = frozenset(
     {

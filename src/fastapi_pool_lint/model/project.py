@@ -94,5 +94,10 @@ class ProjectModel:
             return key
         return f"{module.module}.{key}" if module.module else key
 
+    def qualified_name(self, ref: FunctionRef | ClassRef) -> str:
+        """``package.module.Class.method``: how configuration names a project object."""
+        module = self.modules.get(ref.module)
+        return f"{module.module if module else ref.module}.{self.short_name(ref)}"
+
     def short_name(self, ref: FunctionRef | ClassRef) -> str:
         return ref.key.split("#", 1)[0].replace(".<locals>", "")

@@ -169,6 +169,11 @@ class AppMethod:
 
 
 @dataclass(frozen=True)
+class RequestState:
+    """``request.state``: attributes set on it anywhere in the project (middleware sessions)."""
+
+
+@dataclass(frozen=True)
 class OneOf:
     options: frozenset[Value]
 
@@ -194,6 +199,7 @@ Value = Union[
     Coroutine,
     AppObject,
     AppMethod,
+    RequestState,
     OneOf,
 ]
 

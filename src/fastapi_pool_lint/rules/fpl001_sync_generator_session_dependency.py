@@ -180,6 +180,11 @@ class SyncGeneratorSessionDependency(Rule):
         name = project.short_name(route.endpoint)
         endpoint = project.function(route.endpoint)
         related.append(Related(location(route.site), f"route `{name}` depends on it"))
+        injection = min(
+            injections,
+            key=lambda i: (i.consumer != route.endpoint, i.site.module, i.site.node),
+        )
+        related.append(Related(location(injection.site), f"injected here ({injection.where})"))
         if endpoint is not None and endpoint.is_async:
             return (
                 f"its session is used by async route `{name}`, where every query blocks the "

@@ -8,6 +8,7 @@ from ..findings import Finding, Fix, Related
 from ..model.analysis import ProjectAnalysis
 from ..model.blocking import BlockingCall
 from ..model.evaluator import render
+from ..model.fastapi_app import PER_REQUEST_HOOKS
 from ..model.values import FunctionRef, Site
 from .base import Rule, RuleDoc, location
 
@@ -83,7 +84,7 @@ class BlockingDbCallInCoroutine(Rule):
     def check(self, analysis: ProjectAnalysis) -> Iterator[Finding]:
         fastapi = analysis.fastapi
         entry_points = set(fastapi.dependencies) | {r.endpoint for r in fastapi.routes}
-        entry_points |= fastapi.middleware
+        entry_points |= set(fastapi.hooks)
         reached_from: dict[FunctionRef, list[FunctionRef]] = {}
         for blocking in analysis.blocking.blocking_calls():
             coroutine = blocking.coroutine
@@ -98,8 +99,9 @@ class BlockingDbCallInCoroutine(Rule):
             return kind, True
         if fastapi.is_dependency(ref):
             return "dependency", True
-        if ref in fastapi.middleware:
-            return "middleware", True
+        role = fastapi.hooks.get(ref)
+        if role is not None:
+            return role, role in PER_REQUEST_HOOKS
         return "coroutine", False
 
     def _finding(
@@ -111,12 +113,17 @@ class BlockingDbCallInCoroutine(Rule):
         assert function is not None
         role, per_request = self._role(analysis, ref)
         name = project.short_name(ref)
-        where = f"{role} `{name}`" + (" (runs on every request)" if per_request else "")
+        if per_request:
+            where = f"{role} `{name}` (runs on every request)"
+        elif role.endswith(("lifespan hook", "startup handler", "shutdown handler")):
+            where = f"{role} `{name}` (blocks the event loop while the app starts or stops)"
+        else:
+            where = f"{role} `{name}`"
         if len(blocking.chain) > 1:
             what = f"`{blocking.chain_text}` does synchronous database I/O"
         else:
             what = f"`{blocking.final.label}` is synchronous database I/O"
-        never_awaits = not function.awaits and per_request and role != "middleware"
+        never_awaits = not function.awaits and role in ("route", "websocket route", "dependency")
         if never_awaits:
             rewrite = (
                 f"declare `{function.name}` with `def` (it never awaits) so FastAPI runs it in "
@@ -143,7 +150,14 @@ class BlockingDbCallInCoroutine(Rule):
                 )
             )
         call_text = render(blocking.call)
-        if never_awaits:
+        origin = blocking.final.origin
+        if never_awaits and origin is not None and role != "dependency":
+            suggestion = (
+                f"def {function.name}(...):  # plain def: FastAPI runs it in the threadpool\n"
+                f"    with {origin.text} as db:\n"
+                f"        ...  # the body, using this session"
+            )
+        elif never_awaits:
             suggestion = f"def {function.name}(...):  # was: async def\n    ..."
         else:
             suggestion = f"await run_in_threadpool(lambda: {call_text})"

@@ -1,0 +1,94 @@
+"""What every front door (CLI, pre-commit, flake8) checks: the project around the paths given.
+
+The analysis is whole-project, so a path on the command line (or a file pre-commit or flake8
+passes) selects what is *reported*; what is *analysed* is always the project it belongs to: the
+nearest directory above it with a ``pyproject.toml``, ``setup.py``, ``setup.cfg`` or ``.git``.
+A file is reported when it is part of that project as discovery sees it: a ``.py`` file that
+no ``.gitignore`` or ``extend-exclude`` pattern removes and that is not inside a skipped directory
+(virtualenvs, caches, build output). Explicit paths outside the project come back as ``skipped``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Union
+
+from .config import Settings
+from .discovery import DiscoveryError, find_project_root
+from .findings import Finding
+from .pipeline import CheckResult, run_check
+
+
+@dataclass
+class ScopedResult:
+    result: CheckResult
+    skipped: list[Path] = field(default_factory=list)  # explicit files that are not reported
+
+
+def _target(path: Path, cwd: Path) -> Path:
+    absolute = path if path.is_absolute() else cwd / path
+    if not absolute.exists():
+        if absolute.is_symlink():
+            raise DiscoveryError(f"{path}: broken symbolic link")
+        raise DiscoveryError(f"{path}: no such file or directory")
+    return Path(os.path.realpath(absolute))
+
+
+def group_by_project(targets: Sequence[Path]) -> dict[Path, list[Path]]:
+    groups: dict[Path, list[Path]] = {}
+    for target in targets:
+        root = find_project_root([target])
+        groups.setdefault(root, [])
+        if target not in groups[root]:
+            groups[root].append(target)
+    return groups
+
+
+def check_paths(
+    paths: Sequence[Path],
+    settings: Union[Settings, Callable[[Path], Settings]],
+    cwd: Path,
+    *,
+    honour_noqa: bool = True,
+) -> ScopedResult:
+    """Analyse the project(s) around ``paths`` and report what lies under ``paths``.
+
+    ``settings`` may be a function of a project's root: each project then gets its own
+    ``[tool.fastapi-pool-lint]``, as each file does in flake8.
+    """
+    targets = [_target(path, cwd) for path in paths] or [Path(os.path.realpath(cwd))]
+    merged = CheckResult()
+    for root, group in group_by_project(targets).items():
+        report_only = None if root in group else group
+        chosen = settings(root) if callable(settings) else settings
+        result = run_check([root], chosen, cwd, report_only, honour_noqa=honour_noqa)
+        merged.findings.extend(result.findings)
+        merged.errors.extend(result.errors)
+        merged.files.extend(result.files)
+        merged.files_checked += result.files_checked
+    merged.findings.sort(key=lambda f: f.sort_key)
+    merged.errors.sort(key=lambda e: e.path)
+    reported = set(merged.files)
+    skipped = [t for t in targets if t.is_file() and t not in reported]
+    return ScopedResult(merged, skipped)
+
+
+_PROJECTS: dict[tuple[Path, Settings], dict[Path, list[Finding]]] = {}
+
+
+def project_findings(root: Path, settings: Settings) -> dict[Path, list[Finding]]:
+    """Every finding of the project at ``root`` by absolute file path, computed once per process
+    (for the flake8 plugin, which asks file by file). ``# noqa`` is left to the caller."""
+    key = (root, settings)
+    cached = _PROJECTS.get(key)
+    if cached is None:
+        result = run_check([root], settings, root, honour_noqa=False)
+        cached = {path: [] for path in result.files}
+        for finding in result.findings:
+            path = Path(os.path.normpath(root / finding.location.path))
+            cached.setdefault(path, []).append(finding)
+        _PROJECTS[key] = cached
+    return cached
