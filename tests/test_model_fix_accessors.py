@@ -202,3 +202,37 @@ app.dependency_overrides[get_db] = lambda: None
     assert fastapi.override_modules[get_db] == ["test_app.py"]
     assert fastapi.only_route_decorators(FunctionRef("app.py", "direct"))
     assert not fastapi.only_route_decorators(FunctionRef("app.py", "wrapped"))
+
+
+def test_class_dependencies_of_a_class_based_view(tmp_path: Path) -> None:
+    analysis = analyse(
+        tmp_path,
+        {
+            "app.py": PRELUDE
+            + """
+def get_db():
+    with SessionLocal() as db:
+        yield db
+
+
+class Base:
+    db: Session = Depends(get_db)
+
+
+class Views(Base):
+    user = Depends(lambda: None)
+
+    async def list_items(self):
+        return self.db.execute("select 1")
+
+
+async def plain():
+    return 1
+"""
+        },
+    )
+    fastapi = analysis.fastapi
+    assert fastapi.class_dependencies(FunctionRef("app.py", "Views.list_items")) == [
+        FunctionRef("app.py", "get_db")
+    ]
+    assert fastapi.class_dependencies(FunctionRef("app.py", "plain")) == []

@@ -431,7 +431,9 @@ class SessionDependencyFixer(Fixer):
                     f"the session is not a parameter (`{name}` is in {lists[0]}); remove it there "
                     f"if nothing needs it"
                 )
-            if len(params) != 1:
+            if not params:
+                raise CannotFix("the session does not reach the route through a parameter")
+            if len(params) > 1:
                 raise CannotFix("more than one parameter receives the session")
             if found is not None and params[0] != found:
                 raise CannotFix("its routes receive the session differently")

@@ -128,6 +128,8 @@ class BlockingCallFixer(Fixer):
         reached = set(fastapi.closure(ref))
         for route in routes:
             reached |= fastapi.route_dependencies(route)
+        for dependency in fastapi.class_dependencies(ref):  # class-based views: ``self.db``
+            reached |= {dependency, *fastapi.closure(dependency)}
         for dependency in sorted(reached, key=lambda r: (r.module, r.key)):
             if session_generator(analysis.evaluator, dependency) is not None:
                 return (

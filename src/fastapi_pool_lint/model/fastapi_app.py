@@ -424,6 +424,30 @@ class FastAPIGraph:
                         paths.append(InjectionPath(where, via=target))
         return paths
 
+    def class_dependencies(self, ref: FunctionRef) -> list[FunctionRef]:
+        """What FastAPI injects into the class attributes of the class a method belongs to
+        (class-based views: ``db: Session = Depends(get_db)`` in the class body), bases too."""
+        function = self.project.function(ref)
+        if function is None or function.class_key is None:
+            return []
+        found: list[FunctionRef] = []
+        for cls in self.evaluator.mro(ClassRef(ref.module, function.class_key)):
+            summary = self.project.cls(cls)
+            if summary is None:
+                continue
+            env = self.evaluator.class_env(cls)
+            for bindings in summary.body.bindings.values():
+                for binding in bindings:
+                    if not isinstance(binding, ValueBinding) or binding.value is None:
+                        continue
+                    marker = marker_in(self.evaluator.eval(binding.value, env))
+                    if marker is None or marker.dependency is None:
+                        continue
+                    for target in callables_of(marker.dependency, self.evaluator):
+                        if target not in found:
+                            found.append(target)
+        return found
+
     def only_route_decorators(self, ref: FunctionRef) -> bool:
         """Whether every decorator of ``ref`` registers it as a route (nothing wraps it)."""
         function = self.project.function(ref)
