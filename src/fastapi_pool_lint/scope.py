@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Union
 
@@ -85,7 +85,8 @@ def project_findings(root: Path, settings: Settings) -> dict[Path, list[Finding]
     key = (root, settings)
     cached = _PROJECTS.get(key)
     if cached is None:
-        result = run_check([root], settings, root, honour_noqa=False)
+        # flake8 shows no fixes: skip planning them
+        result = run_check([root], replace(settings, plan_fixes=False), root, honour_noqa=False)
         cached = {path: [] for path in result.files}
         for finding in result.findings:
             path = Path(os.path.normpath(root / finding.location.path))
