@@ -199,9 +199,9 @@ def run_fix(
     if write:
         for group in _groups(selected):
             replacements = [
-                Replacement(key, changed[key].parsed.source.path, changed[key].parsed.data, changed[key].data)
-                for key in group
-                if key in changed
+                Replacement(key, e.parsed.source.path, e.parsed.data, e.data)
+                for key, e in ((key, changed.get(key)) for key in group)
+                if e is not None
             ]
             try:
                 replace_group(replacements)
