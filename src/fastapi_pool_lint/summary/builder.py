@@ -622,5 +622,12 @@ def summarise(
 ) -> tuple[ModuleSummary, list[cst.CSTNode]]:
     """Summarise ``module``; also return the anchored CST nodes, indexed by ``NodeId``."""
     summariser = _Summariser(module_name, is_package)
-    summary = summariser.run(module, path)
+    try:
+        summary = summariser.run(module, path)
+    finally:
+        # The handler tables hold bound methods, which makes the summariser a reference cycle:
+        # break it, so that the CST (through ``anchors``) is freed by reference counting as soon
+        # as the caller drops it, without waiting for (or relying on) the cyclic collector.
+        summariser._expr_handlers.clear()
+        summariser._stmt_handlers.clear()
     return summary, summariser.anchors

@@ -1,0 +1,78 @@
+"""The per-file work of a run: parse + summarise, and locate; run in worker processes.
+
+Each task carries the file's bytes (read once by the parent, which hashed them for the cache
+key), so what is summarised is exactly what was hashed. A task returns its result as an encoded
+cache entry (see :mod:`.cache`): the worker pickles once, writes that to the cache when asked,
+and the same bytes travel back to the parent. No CST outlives its task.
+"""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Union
+
+from .cache import encode, write_atomic
+from .findings import Span
+from .parsing import ParseFailure, parse_source
+from .pipeline import FileError
+from .summary.builder import summarise
+from .summary.locate import locate_all
+from .summary.records import ModuleSummary
+
+
+@dataclass(frozen=True)
+class FileTask:
+    data: bytes
+    display: str
+    module: str
+    is_package: bool
+    entry: Optional[str] = None  # cache entry to write the result to
+
+
+def start_worker() -> None:
+    """Worker processes collect cyclic garbage as usual (the parent pauses it during a run)."""
+    gc.enable()
+
+
+def summarise_bytes(
+    data: bytes, display: str, module: str, is_package: bool
+) -> Union[ModuleSummary, FileError]:
+    """Parse and summarise one file; every failure becomes a ``FileError``."""
+    try:
+        tree = parse_source(data)
+        summary, _ = summarise(tree, path=display, module_name=module, is_package=is_package)
+        return summary
+    except ParseFailure as failure:
+        return FileError(display, str(failure))
+    except RecursionError:
+        return FileError(display, "nesting too deep to analyse")
+
+
+def locate_bytes(
+    data: bytes, display: str, module: str, is_package: bool
+) -> Optional[tuple[Span, ...]]:
+    """The span of every node id of a file, or None when it no longer parses."""
+    try:
+        return locate_all(data, path=display, module_name=module, is_package=is_package)
+    except (ParseFailure, RecursionError):
+        return None
+
+
+def _finish(value: object, task: FileTask) -> bytes:
+    blob = encode(value)
+    if task.entry is not None:
+        write_atomic(Path(task.entry), blob)
+    return blob
+
+
+def summary_task(task: FileTask) -> bytes:
+    return _finish(summarise_bytes(task.data, task.display, task.module, task.is_package), task)
+
+
+def locate_task(task: FileTask) -> bytes:
+    spans = locate_bytes(task.data, task.display, task.module, task.is_package)
+    if spans is None:
+        return encode(None)
+    return _finish(spans, task)
