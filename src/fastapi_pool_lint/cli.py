@@ -14,7 +14,8 @@ import click
 
 from . import __version__
 from .config import Settings
-from .discovery import DiscoveryError
+from .discovery import DiscoveryError, find_project_root
+from .parallel import default_jobs
 from .pipeline import run_check
 from .report.json_report import render_json
 from .report.text import render_summary, render_text
@@ -66,6 +67,14 @@ def cli() -> None:
 @click.option("--ignore", multiple=True, help="Skip these rule codes (comma-separated, prefixes).")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary line.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Worker processes for parsing (default 0: one per CPU).",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write .fastapi_pool_lint_cache/.")
 def check(
     paths: tuple[Path, ...],
     output_format: str,
@@ -73,6 +82,8 @@ def check(
     ignore: tuple[str, ...],
     quiet: bool,
     exit_zero: bool,
+    jobs: int,
+    no_cache: bool,
 ) -> None:
     """Analyse PATHS (files or directories, default: the current directory)."""
     settings = Settings(
@@ -81,7 +92,13 @@ def check(
     )
     cwd = Path.cwd()
     try:
-        result = run_check(list(paths) or [Path(".")], settings, cwd)
+        result = run_check(
+            list(paths) or [Path(".")],
+            settings,
+            cwd,
+            jobs=jobs or default_jobs(),
+            cache=not no_cache,
+        )
     except DiscoveryError as problem:
         click.echo(f"fastapi-pool-lint: {problem}", err=True)
         sys.exit(EXIT_ERROR)
@@ -99,6 +116,26 @@ def check(
     if result.findings and not exit_zero:
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_CLEAN)
+
+
+@cli.group(name="cache")
+def cache_group() -> None:
+    """Manage the analysis cache (.fastapi_pool_lint_cache/ in the project root)."""
+
+
+@cache_group.command(name="clean")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+def cache_clean(path: Optional[Path]) -> None:
+    """Remove the cache of the project holding PATH (default: the current directory)."""
+    from .cache import CACHE_DIR_NAME, clean
+
+    start = (path or Path(".")).resolve()
+    if not start.exists():
+        raise click.BadParameter(f"{path}: no such file or directory", param_hint="PATH")
+    root = find_project_root([start])
+    removed = clean(root)
+    where = root / CACHE_DIR_NAME
+    click.echo(f"removed {where}" if removed else f"no cache at {where}")
 
 
 @cli.command(name="rules")
