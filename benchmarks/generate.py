@@ -87,6 +87,9 @@ def _entity(rng: random.Random, word: str) -> Entity:
     return Entity(cls, word, fields)
 
 
+_FIRST_ENGINES = ("none", "implicit", "explicit", "nullpool")
+
+
 def _domain(rng: random.Random, index: int) -> Domain:
     base = rng.choice(WORDS)
     words = [base] + [f"{base}_{w}" for w in rng.sample(WORDS, rng.randint(2, 4))]
@@ -95,6 +98,11 @@ def _domain(rng: random.Random, index: int) -> Domain:
     )[0]
     sync = dependency in ("own_sync_gen", "shared")
     blocking_routes = rng.choice((0, 0, 1, 1, 2)) if sync else 0
+    engine = rng.choices(
+        ("", "implicit", "none", "explicit", "nullpool"), weights=(80, 7, 3, 6, 4)
+    )[0]
+    if index < len(_FIRST_ENGINES):  # every tree has each kind of engine at least once
+        engine = _FIRST_ENGINES[index]
     return Domain(
         name=f"d{index:03d}_{base}",
         entities=[_entity(rng, w) for w in words],
@@ -102,9 +110,7 @@ def _domain(rng: random.Random, index: int) -> Domain:
         blocking_routes=blocking_routes,
         direct_blocking=sync and rng.random() < 0.2,
         repo_class_blocking=sync and rng.random() < 0.25,
-        engine=rng.choices(
-            ("", "implicit", "none", "explicit", "nullpool"), weights=(80, 7, 3, 6, 4)
-        )[0],
+        engine=engine,
     )
 
 

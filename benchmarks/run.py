@@ -218,10 +218,11 @@ def report(results: list[TreeResult], jobs: int) -> tuple[str, bool]:
     lines += ["", "| check | tree | ratio | target | verdict |", "|---|---|---|---|---|"]
     all_ok = True
 
-    def row(what: str, tree: str, ratio: float, target: str, ok: bool, unit: str = "x") -> None:
+    def row(what: str, tree: str, value: float, target: str, ok: bool, unit: str = "x") -> None:
         nonlocal all_ok
         all_ok = all_ok and ok
-        lines.append(f"| {what} | {tree} | {ratio:.2f}{unit} | {target} | {verdict(ok)} |")
+        shown = f"{value:.2f}x" if unit == "x" else f"{value:.0f}{unit}"
+        lines.append(f"| {what} | {tree} | {shown} | {target} | {verdict(ok)} |")
 
     for r in results:
         cold = r.wall("cold")
