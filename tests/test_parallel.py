@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from fastapi_pool_lint import parallel
 from fastapi_pool_lint.parallel import WorkerPool, chunk_size, default_jobs
 
 MARKER_ENV = "FPL_TEST_CRASH_MARKER"
@@ -36,7 +36,7 @@ def test_small_batches_and_one_job_stay_in_process(monkeypatch: pytest.MonkeyPat
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("no pool expected")
 
-    monkeypatch.setattr(parallel, "ProcessPoolExecutor", refuse)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", refuse)
     with WorkerPool(2) as pool:
         assert list(pool.map(square, [1, 2, 3])) == [1, 4, 9]
     with WorkerPool(1) as pool:
@@ -47,7 +47,7 @@ def test_no_worker_processes_falls_back_to_this_process(monkeypatch: pytest.Monk
     def unavailable(*args: object, **kwargs: object) -> ProcessPoolExecutor:
         raise OSError("no semaphores here")
 
-    monkeypatch.setattr(parallel, "ProcessPoolExecutor", unavailable)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", unavailable)
     with WorkerPool(2) as pool:
         assert list(pool.map(square, list(range(40)))) == [i * i for i in range(40)]
 

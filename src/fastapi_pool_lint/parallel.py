@@ -9,13 +9,13 @@ a sandbox, a worker killed), the remaining items run in this process: slower, sa
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import Callable, Optional, TypeVar
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Optional, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -59,6 +59,10 @@ class WorkerPool:
 
     def _start(self) -> Optional[ProcessPoolExecutor]:
         if self._executor is None and not self._failed:
+            # Imported here: a run answered from the cache never starts a pool.
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
             try:
                 context = (
                     multiprocessing.get_context("fork") if sys.platform == "linux" else None
@@ -70,21 +74,45 @@ class WorkerPool:
                 self._failed = True
         return self._executor
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
-        """``fn`` over ``items``, results in order; in worker processes when that pays."""
-        if self.jobs == 1 or len(items) < MIN_PARALLEL_ITEMS:
-            yield from map(fn, items)
-            return
-        executor = self._start()
-        if executor is None:
-            yield from map(fn, items)
-            return
+    def map(
+        self, fn: Callable[[T], R], items: Sequence[T], *, minimum: int = 0
+    ) -> Iterator[R]:
+        """``fn`` over ``items``, results in order.
+
+        With at least ``minimum`` items (default :data:`MIN_PARALLEL_ITEMS`) and more than one
+        job, the work is handed to the workers at once, before the first result is asked for,
+        so the caller can do other work meanwhile; otherwise it runs here, as results are read.
+        """
+        minimum = minimum or MIN_PARALLEL_ITEMS
+        if self.jobs > 1 and items and len(items) >= minimum:
+            executor = self._start()
+            if executor is not None:
+                from concurrent.futures.process import BrokenProcessPool
+
+                try:
+                    results = executor.map(
+                        fn, items, chunksize=chunk_size(len(items), self.jobs)
+                    )
+                except BrokenProcessPool:
+                    self._broken()
+                else:
+                    return self._collect(fn, items, results)
+        return map(fn, items)
+
+    def _broken(self) -> None:
+        self._failed = True
+        self.close()
+
+    def _collect(
+        self, fn: Callable[[T], R], items: Sequence[T], results: Iterable[R]
+    ) -> Iterator[R]:
+        from concurrent.futures.process import BrokenProcessPool
+
         done = 0
         try:
-            for result in executor.map(fn, items, chunksize=chunk_size(len(items), self.jobs)):
+            for result in results:
                 done += 1
                 yield result
-        except BrokenProcessPool:
-            self._failed = True
-            self.close()
+        except BrokenProcessPool:  # a worker died (killed, out of memory): finish here
+            self._broken()
             yield from map(fn, items[done:])

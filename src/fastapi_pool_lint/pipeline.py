@@ -27,7 +27,7 @@ from .cache import Cache, content_hash, decode, digest, file_key, namespace
 from .config import Settings
 from .discovery import SourceFile, discover
 from .findings import Finding, Location, Related, Span
-from .parallel import WorkerPool
+from .parallel import MIN_PARALLEL_ITEMS, WorkerPool
 
 if TYPE_CHECKING:
     from .model.analysis import ProjectAnalysis
@@ -39,6 +39,33 @@ if TYPE_CHECKING:
 class FileError:
     path: str
     reason: str
+
+
+@dataclass(frozen=True)
+class FileTask:
+    """One file's work for a worker: its bytes (as hashed) and where to cache the result."""
+
+    data: bytes
+    display: str
+    module: str
+    is_package: bool
+    entry: Optional[str] = None
+
+
+def _start_worker() -> None:
+    gc.enable()  # workers collect garbage as usual; only the parent pauses the collector
+
+
+def _summary_job(task: FileTask) -> bytes:
+    from .worker import summary_task  # imported in the worker: the parent may never need libcst
+
+    return summary_task(task)
+
+
+def _locate_job(task: FileTask) -> bytes:
+    from .worker import locate_task
+
+    return locate_task(task)
 
 
 @dataclass
@@ -259,50 +286,74 @@ def project_key(
 def _summaries(
     files: Sequence[_File], store: Optional[Cache], pool: WorkerPool, stats: CheckStats
 ) -> list[Union[ModuleSummary, FileError]]:
+    """Every file's summary: cached ones read here while the workers summarise the rest."""
     from .summary.records import ModuleSummary
-    from .worker import FileTask, summarise_bytes, summary_task
 
     out: list[Union[ModuleSummary, FileError, None]] = [None] * len(files)
+    cached: list[int] = []
     todo: list[int] = []
     for i, file in enumerate(files):
         if file.unreadable is not None:
             out[i] = file.unreadable
-            continue
-        cached = store.get("summaries", file.key) if store is not None else None
-        if isinstance(cached, ModuleSummary):
-            cached.path = file.source.display
-            out[i] = cached
-            stats.summaries_cached += 1
-        elif isinstance(cached, FileError):
-            out[i] = FileError(file.source.display, cached.reason)
-            stats.summaries_cached += 1
+        elif store is not None and store.path("summaries", file.key).exists():
+            cached.append(i)
         else:
             todo.append(i)
-    stats.summarised = len(todo)
-    if store is None and (pool.jobs == 1 or len(todo) < 2):
+
+    def task(i: int) -> FileTask:
+        file = files[i]
+        assert file.data is not None
+        entry = str(store.path("summaries", file.key)) if store is not None else None
+        source = file.source
+        return FileTask(file.data, source.display, source.module, source.is_package, entry)
+
+    if store is None and (pool.jobs == 1 or len(todo) < MIN_PARALLEL_ITEMS):
+        from .worker import summarise_bytes
+
         for i in todo:
-            file = files[i]
-            assert file.data is not None
-            source = file.source
-            out[i] = summarise_bytes(file.data, source.display, source.module, source.is_package)
-    else:
-        if store is not None:
-            store.prepare()
-        tasks = []
-        for i in todo:
-            file = files[i]
-            assert file.data is not None
-            entry = str(store.path("summaries", file.key)) if store is not None else None
-            source = file.source
-            tasks.append(FileTask(file.data, source.display, source.module, source.is_package, entry))
-        for i, task, blob in zip(todo, tasks, pool.map(summary_task, tasks)):
-            value = decode(blob)
-            if not isinstance(value, (ModuleSummary, FileError)):  # not from our workers
-                value = summarise_bytes(task.data, task.display, task.module, task.is_package)
+            t = task(i)
+            out[i] = summarise_bytes(t.data, t.display, t.module, t.is_package)
+        todo = []
+    if store is not None and todo:
+        store.prepare()
+    # With cached summaries to read meanwhile, even one file is worth a worker: it parses
+    # (and imports libcst) while this process reads the cache.
+    minimum = 1 if len(cached) >= MIN_PARALLEL_ITEMS else MIN_PARALLEL_ITEMS
+    started = pool.map(_summary_job, [task(i) for i in todo], minimum=minimum)
+    # While the workers parse: the project phase's imports, then the cached summaries.
+    from . import rules  # noqa: F401
+    from .model import analysis  # noqa: F401
+
+    stale: list[int] = []
+    for i in cached:
+        value = store.get("summaries", files[i].key) if store is not None else None
+        if isinstance(value, ModuleSummary):
+            value.path = files[i].source.display
             out[i] = value
+        elif isinstance(value, FileError):
+            out[i] = FileError(files[i].source.display, value.reason)
+        else:  # unreadable or corrupt: rebuilt below
+            stale.append(i)
+    stats.summaries_cached = len(cached) - len(stale)
+    for i, blob in zip(todo, started):
+        out[i] = _summary_from(blob, task(i))
+    for i, blob in zip(stale, pool.map(_summary_job, [task(i) for i in stale])):
+        out[i] = _summary_from(blob, task(i))
+    stats.summarised = len(todo) + len(stale)
     done = [value for value in out if value is not None]
     assert len(done) == len(out), "every file has a summary or an error"
     return done
+
+
+def _summary_from(blob: bytes, task: FileTask) -> Union[ModuleSummary, FileError]:
+    from .summary.records import ModuleSummary
+
+    value = decode(blob)
+    if isinstance(value, (ModuleSummary, FileError)):
+        return value
+    from .worker import summarise_bytes  # not from our workers: do it here
+
+    return summarise_bytes(task.data, task.display, task.module, task.is_package)
 
 
 def _spans(
@@ -312,8 +363,6 @@ def _spans(
     pool: WorkerPool,
     stats: CheckStats,
 ) -> dict[tuple[str, int], Span]:
-    from .worker import FileTask, locate_task
-
     spans: dict[tuple[str, int], Span] = {}
     todo: list[tuple[str, set[int]]] = []
     for path, nodes in sorted(wanted_nodes(findings).items()):
@@ -339,7 +388,7 @@ def _spans(
         tasks.append(FileTask(file.data, source.display, source.module, source.is_package, entry))
     if store is not None and tasks:
         store.prepare()
-    for (path, nodes), blob in zip(todo, pool.map(locate_task, tasks)):
+    for (path, nodes), blob in zip(todo, pool.map(_locate_job, tasks)):
         located = decode(blob)
         if not isinstance(located, tuple):
             continue
@@ -371,12 +420,11 @@ def run_check(
                 stats.result_cached = True
                 cached.stats = stats
                 return cached
-        from .model.analysis import ProjectAnalysis
-        from .worker import start_worker
-
-        with WorkerPool(jobs, initializer=start_worker) as pool:
+        with WorkerPool(jobs, initializer=_start_worker) as pool:
             summaries = _summaries(files, store, pool, stats)
             project, errors = build_project(sources, summaries)
+            from .model.analysis import ProjectAnalysis
+
             analysis = ProjectAnalysis(project, root, settings)
             findings = run_rules(analysis, settings)
             by_path = {file.source.display: file for file in files}

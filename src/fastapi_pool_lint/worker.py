@@ -8,32 +8,16 @@ and the same bytes travel back to the parent. No CST outlives its task.
 
 from __future__ import annotations
 
-import gc
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
 from .cache import encode, write_atomic
 from .findings import Span
 from .parsing import ParseFailure, parse_source
-from .pipeline import FileError
+from .pipeline import FileError, FileTask
 from .summary.builder import summarise
 from .summary.locate import locate_all
 from .summary.records import ModuleSummary
-
-
-@dataclass(frozen=True)
-class FileTask:
-    data: bytes
-    display: str
-    module: str
-    is_package: bool
-    entry: Optional[str] = None  # cache entry to write the result to
-
-
-def start_worker() -> None:
-    """Worker processes collect cyclic garbage as usual (the parent pauses it during a run)."""
-    gc.enable()
 
 
 def summarise_bytes(
