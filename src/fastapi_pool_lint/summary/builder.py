@@ -15,8 +15,9 @@ expression trees, ``def``/``class``/parameters), which is what Python's own scop
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Sequence
-from typing import Callable, Optional
+from typing import Callable, Optional, TypeVar
 
 import libcst as cst
 
@@ -99,6 +100,22 @@ def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return out
 
 
+_T = TypeVar("_T")
+_NONE, _TRUE, _FALSE = Const(None), Const(True), Const(False)
+_LEAVES = (Name, Const, Opaque, StrPrefix)
+
+
+def _is_leaf(expr: Expr) -> bool:
+    """An expression without calls, made only of names, attributes, literals, subscripts."""
+    if isinstance(expr, _LEAVES):
+        return True
+    if isinstance(expr, Attr):
+        return _is_leaf(expr.value)
+    if isinstance(expr, Subscript):
+        return _is_leaf(expr.value) and all(_is_leaf(item) for item in expr.items)
+    return False
+
+
 def dotted_name(node: cst.BaseExpression) -> Optional[str]:
     """``a.b.c`` for a Name/Attribute chain, else None."""
     parts: list[str] = []
@@ -146,6 +163,7 @@ class _Summariser:
         self.classes: dict[str, ClassSummary] = {}
         self.star_imports: list[str] = []
         self.scopes: list[_Scope] = [_Scope("module", "")]
+        self._pool: dict[object, object] = {}
         self._expr_handlers: dict[type, Callable[[cst.CSTNode], Expr]] = {
             cst.Name: self._name,
             cst.Attribute: self._attribute,
@@ -188,6 +206,15 @@ class _Summariser:
             self._stmt_handlers[type_alias] = self._type_alias
 
     # ------------------------------------------------------------------ helpers
+
+    def _shared(self, value: _T) -> _T:
+        """One object per distinct call-free leaf (``Name("db")``, ``Const(None)``...) per module.
+
+        Records compare by value, so sharing changes no result; it shrinks a summary to about
+        half its objects (a module names ``db`` dozens of times), which is what pickling,
+        loading from the cache and memory cost.
+        """
+        return self._pool.setdefault(value, value)  # type: ignore[return-value]
 
     @property
     def scope(self) -> _Scope:
@@ -239,7 +266,7 @@ class _Summariser:
         if handler is not None:
             return handler(node)
         self._walk_expr_children(node)
-        return Opaque(type(node).__name__)
+        return self._shared(Opaque(type(node).__name__))
 
     def _walk_expr_children(self, node: cst.CSTNode) -> None:
         for child in _children(node):
@@ -256,22 +283,26 @@ class _Summariser:
         assert isinstance(node, cst.Name)
         value = node.value
         if value == "None":
-            return Const(None)
+            return _NONE
         if value == "True":
-            return Const(True)
+            return _TRUE
         if value == "False":
-            return Const(False)
-        return Name(value)
+            return _FALSE
+        return self._shared(Name(sys.intern(value)))
 
     def _attribute(self, node: cst.CSTNode) -> Expr:
         assert isinstance(node, cst.Attribute)
-        return Attr(self.expr(node.value), node.attr.value)
+        value = self.expr(node.value)
+        attr = Attr(value, sys.intern(node.attr.value))
+        return self._shared(attr) if _is_leaf(value) else attr
 
     def _args(self, args: Sequence[cst.Arg]) -> tuple[Arg, ...]:
         out = []
         for a in args:
             keyword = a.keyword.value if a.keyword is not None else None
-            out.append(Arg(self.expr(a.value), keyword, a.star if isinstance(a.star, str) else ""))
+            value = self.expr(a.value)
+            arg = Arg(value, keyword, a.star if isinstance(a.star, str) else "")
+            out.append(self._shared(arg) if _is_leaf(value) else arg)
         return tuple(out)
 
     def _call(self, node: cst.CSTNode, awaited: bool = False) -> Expr:
@@ -293,7 +324,8 @@ class _Summariser:
             else:
                 self._walk_expr_children(inner)
                 items.append(Opaque("slice"))
-        return Subscript(value, tuple(items))
+        subscript = Subscript(value, tuple(items))
+        return self._shared(subscript) if _is_leaf(subscript) else subscript
 
     def _string(self, node: cst.CSTNode) -> Expr:
         assert isinstance(node, (cst.SimpleString, cst.ConcatenatedString))
@@ -302,12 +334,12 @@ class _Summariser:
         except Exception:  # malformed escapes: the literal is still just a literal
             return Opaque("string")
         if isinstance(value, bytes):
-            return Const(value.decode("latin-1"))
+            return self._shared(Const(value.decode("latin-1")))
         if value is None:  # concatenation involving an f-string
             if isinstance(node, cst.ConcatenatedString):
                 self._walk_expr_children(node)
             return Opaque("string")
-        return Const(value)
+        return self._shared(Const(value))
 
     def _fstring(self, node: cst.CSTNode) -> Expr:
         assert isinstance(node, cst.FormattedString)
@@ -323,7 +355,7 @@ class _Summariser:
     def _number(self, node: cst.CSTNode) -> Expr:
         assert isinstance(node, (cst.Integer, cst.Float))
         try:
-            return Const(node.evaluated_value)
+            return self._shared(Const(node.evaluated_value))
         except Exception:
             return Opaque("number")
 
@@ -552,7 +584,7 @@ class _Summariser:
             outer.methods.setdefault(name, key)
         scope = _Scope("function", key)
         for i, p in enumerate(params):
-            scope.bind(p.name, ParamBinding(i))
+            scope.bind(p.name, self._shared(ParamBinding(i)))
         self.scopes.append(scope)
         self.stmt(node.body)
         self.scopes.pop()
