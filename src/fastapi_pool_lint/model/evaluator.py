@@ -101,6 +101,15 @@ class Env:
     class_body: Optional[str] = None
     context: tuple[tuple[str, Value], ...] = ()
 
+    def __hash__(self) -> int:
+        # Envs key every memo table: hash the fields (the context's values included) once.
+        try:
+            return self.__dict__["_hash"]  # type: ignore[no-any-return]
+        except KeyError:
+            value = hash((self.module, self.function, self.class_body, self.context))
+            object.__setattr__(self, "_hash", value)
+            return value
+
 
 def render(expr: Expr) -> str:
     """Source-like text of a summarised expression, for messages and suggestions."""
@@ -262,7 +271,11 @@ class Evaluator:
     # ------------------------------------------------------------------ names
 
     def lookup(self, name: str, env: Env) -> Value:
-        return self._memo(self._names, (env, name), lambda: self._lookup(name, env))
+        key = (env, name)
+        found = self._names.get(key)  # the common case, without building the closure
+        if found is not None:
+            return found
+        return self._memo(self._names, key, lambda: self._lookup(name, env))
 
     def _lookup(self, name: str, env: Env) -> Value:
         context = dict(env.context)
@@ -366,9 +379,11 @@ class Evaluator:
         return value
 
     def module_member(self, module_key: str, name: str) -> Value:
-        return self._memo(
-            self._members, (module_key, name), lambda: self._module_member(module_key, name)
-        )
+        key = (module_key, name)
+        found = self._members.get(key)
+        if found is not None:
+            return found
+        return self._memo(self._members, key, lambda: self._module_member(module_key, name))
 
     def _module_member(self, module_key: str, name: str) -> Value:
         module = self.project.modules[module_key]
