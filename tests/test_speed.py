@@ -270,3 +270,23 @@ def test_cache_clean_command(tmp_path: Path) -> None:
     assert "removed" in done.stdout and not (root / CACHE_DIR_NAME).exists()
     again = subprocess.run(command, cwd=root, capture_output=True, text=True, check=True)
     assert "no cache" in again.stdout
+
+
+def test_module_names_of_odd_file_names_are_stable_across_runs(tmp_path: Path) -> None:
+    """A file name that is no identifier gets a made-up module name: the same in every process,
+    or its cache key (and the whole result's) would change on every run."""
+    (tmp_path / "run-migrations.py").write_text("import os\n")
+    code = (
+        "import sys; from pathlib import Path; from fastapi_pool_lint.discovery import discover;"
+        "print(discover([Path(sys.argv[1])], Path(sys.argv[1]))[1][0].module)"
+    )
+    names = {
+        subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path)],
+            capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(names) == 1
+    _check(tmp_path, cache=True)
+    assert _check(tmp_path, cache=True).stats.result_cached
