@@ -128,6 +128,7 @@ def test_changing_one_file_resummarises_only_that_file(tmp_path: Path) -> None:
     changed = _check(root, jobs=2, cache=True)
     assert changed.stats.summarised == 1 and not changed.stats.result_cached
     assert changed.stats.summaries_cached == changed.stats.files - 1
+    assert changed.stats.located == 0, "the changed file's spans came with its summary"
     assert changed == _check(root, jobs=1), "same as an uncached run on the new content"
     assert len(changed.findings) == len(first.findings) + 1
     router.write_text(original)

@@ -50,6 +50,7 @@ class FileTask:
     module: str
     is_package: bool
     entry: Optional[str] = None
+    spans_entry: Optional[str] = None  # also write the spans here (see ``_summaries``)
 
 
 def _start_worker() -> None:
@@ -300,12 +301,21 @@ def _summaries(
         else:
             todo.append(i)
 
+    # A run that re-summarises a few changed files among many cached ones also takes their
+    # spans from the same parse (0.35x a parse): a changed file is where new findings land,
+    # and locating it later would parse it again.
+    incremental = store is not None and len(todo) <= max(4, len(cached) // 50)
+
     def task(i: int) -> FileTask:
         file = files[i]
         assert file.data is not None
-        entry = str(store.path("summaries", file.key)) if store is not None else None
+        entry = spans = None
+        if store is not None:
+            entry = str(store.path("summaries", file.key))
+            if incremental:
+                spans = str(store.path("spans", file.key))
         source = file.source
-        return FileTask(file.data, source.display, source.module, source.is_package, entry)
+        return FileTask(file.data, source.display, source.module, source.is_package, entry, spans)
 
     if store is None and (pool.jobs == 1 or len(todo) < MIN_PARALLEL_ITEMS):
         from .worker import summarise_bytes

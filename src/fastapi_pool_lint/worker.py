@@ -16,7 +16,7 @@ from .findings import Span
 from .parsing import ParseFailure, parse_source
 from .pipeline import FileError, FileTask
 from .summary.builder import summarise
-from .summary.locate import locate_all
+from .summary.locate import lean_positions, locate_all
 from .summary.records import ModuleSummary
 
 
@@ -24,14 +24,21 @@ def summarise_bytes(
     data: bytes, display: str, module: str, is_package: bool
 ) -> Union[ModuleSummary, FileError]:
     """Parse and summarise one file; every failure becomes a ``FileError``."""
+    return _summarise(data, display, module, is_package, with_spans=False)[0]
+
+
+def _summarise(
+    data: bytes, display: str, module: str, is_package: bool, *, with_spans: bool
+) -> tuple[Union[ModuleSummary, FileError], Optional[tuple[Span, ...]]]:
+    """The summary and, ``with_spans``, the span of every node id, from one parse."""
     try:
         tree = parse_source(data)
-        summary, _ = summarise(tree, path=display, module_name=module, is_package=is_package)
-        return summary
+        summary, anchors = summarise(tree, path=display, module_name=module, is_package=is_package)
+        return summary, (tuple(lean_positions(tree, anchors)) if with_spans else None)
     except ParseFailure as failure:
-        return FileError(display, str(failure))
+        return FileError(display, str(failure)), None
     except RecursionError:
-        return FileError(display, "nesting too deep to analyse")
+        return FileError(display, "nesting too deep to analyse"), None
 
 
 def locate_bytes(
@@ -52,7 +59,14 @@ def _finish(value: object, task: FileTask) -> bytes:
 
 
 def summary_task(task: FileTask) -> bytes:
-    return _finish(summarise_bytes(task.data, task.display, task.module, task.is_package), task)
+    """Summarise; with ``task.spans_entry``, also cache the spans while the CST is at hand."""
+    summary, spans = _summarise(
+        task.data, task.display, task.module, task.is_package,
+        with_spans=task.spans_entry is not None,
+    )
+    if spans is not None and task.spans_entry is not None:
+        write_atomic(Path(task.spans_entry), encode(spans))
+    return _finish(summary, task)
 
 
 def locate_task(task: FileTask) -> bytes:
