@@ -25,6 +25,7 @@ Then the ratios, and PASS/FAIL against the targets: cold (and first) <= 2.0x flo
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import os
 import platform
@@ -41,6 +42,7 @@ from typing import Callable, Optional
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+import fastapi_pool_lint  # noqa: E402
 from benchmarks.generate import generate  # noqa: E402
 from fastapi_pool_lint.cache import CACHE_DIR_NAME  # noqa: E402
 from fastapi_pool_lint.discovery import SKIPPED_DIRS  # noqa: E402
@@ -269,6 +271,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
+    # Bytecode as an installed package has it (pip compiles at install time; an editable
+    # checkout under PYTHONDONTWRITEBYTECODE would otherwise recompile every module per run).
+    package = Path(fastapi_pool_lint.__file__).parent
+    compileall.compile_dir(str(package), quiet=1)
     workdir = Path(tempfile.mkdtemp(prefix="fpl-bench-", dir=args.workdir))
     results = []
     try:
