@@ -291,3 +291,19 @@ def test_module_names_of_odd_file_names_are_stable_across_runs(tmp_path: Path) -
     assert len(names) == 1
     _check(tmp_path, cache=True)
     assert _check(tmp_path, cache=True).stats.result_cached
+
+
+def test_shared_leaves_keep_literal_types(tmp_path: Path) -> None:
+    """``1``, ``True`` and ``1.0`` compare equal in Python; sharing must not merge them."""
+    from fastapi_pool_lint.parsing import parse_source
+    from fastapi_pool_lint.summary.builder import summarise
+    from fastapi_pool_lint.summary.records import Const, ValueBinding
+
+    module = parse_source(b"a = True\nb = 1\nc = 1.0\nd = False\ne = 0\n")
+    summary, _ = summarise(module, path="m.py", module_name="m", is_package=False)
+    values = {}
+    for name in "abcde":
+        binding = summary.body.bindings[name][0]
+        assert isinstance(binding, ValueBinding) and isinstance(binding.value, Const)
+        values[name] = binding.value.value
+    assert [type(v) for v in values.values()] == [bool, int, float, bool, int]

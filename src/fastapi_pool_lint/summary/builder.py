@@ -116,6 +116,26 @@ def _is_leaf(expr: Expr) -> bool:
     return False
 
 
+def _share_key(value: object) -> Optional[tuple[object, ...]]:
+    kind = type(value)
+    if kind is Name:
+        return (kind, value.id)  # type: ignore[attr-defined]
+    if kind is Const:
+        literal = value.value  # type: ignore[attr-defined]
+        return (kind, type(literal), literal)
+    if kind is Opaque:
+        return (kind, value.kind)  # type: ignore[attr-defined]
+    if kind is ParamBinding:
+        return (kind, value.index)  # type: ignore[attr-defined]
+    if kind is Attr:
+        return (kind, id(value.value), value.attr)  # type: ignore[attr-defined]
+    if kind is Arg:
+        return (kind, id(value.value), value.keyword, value.star)  # type: ignore[attr-defined]
+    if kind is Subscript:
+        return (kind, id(value.value), tuple(map(id, value.items)))  # type: ignore[attr-defined]
+    return None
+
+
 def dotted_name(node: cst.BaseExpression) -> Optional[str]:
     """``a.b.c`` for a Name/Attribute chain, else None."""
     parts: list[str] = []
@@ -163,7 +183,7 @@ class _Summariser:
         self.classes: dict[str, ClassSummary] = {}
         self.star_imports: list[str] = []
         self.scopes: list[_Scope] = [_Scope("module", "")]
-        self._pool: dict[object, object] = {}
+        self._pool: dict[tuple[object, ...], object] = {}
         self._expr_handlers: dict[type, Callable[[cst.CSTNode], Expr]] = {
             cst.Name: self._name,
             cst.Attribute: self._attribute,
@@ -212,9 +232,14 @@ class _Summariser:
 
         Records compare by value, so sharing changes no result; it shrinks a summary to about
         half its objects (a module names ``db`` dozens of times), which is what pickling,
-        loading from the cache and memory cost.
+        loading from the cache and memory cost. Keys are typed (``Const(1)`` is not
+        ``Const(True)``, although they compare equal) and cheap to hash: composites are keyed by
+        the identity of their already shared parts, which the pool keeps alive.
         """
-        return self._pool.setdefault(value, value)  # type: ignore[return-value]
+        key = _share_key(value)
+        if key is None:
+            return value
+        return self._pool.setdefault(key, value)  # type: ignore[return-value]
 
     @property
     def scope(self) -> _Scope:
