@@ -307,3 +307,56 @@ def test_shared_leaves_keep_literal_types(tmp_path: Path) -> None:
         assert isinstance(binding, ValueBinding) and isinstance(binding.value, Const)
         values[name] = binding.value.value
     assert [type(v) for v in values.values()] == [bool, int, float, bool, int]
+
+
+
+STRINGS = "\n".join(
+    [
+        'a = "plain"',
+        "b = 'single'",
+        'c = """triple',
+        'with lines"""',
+        'd = r"raw \\d+"',
+        'e = b"bytes"',
+        'f = Rb"raw bytes \\x00"',
+        'g = u"unicode \u00e9"',
+        'h = "escape \\n \\t \\\\"',
+        "i = ''",
+        'j = "quote \' inside"',
+        "k = \'\'\'tail\'\'\'",
+        "",
+    ]
+)
+
+
+def test_string_literal_fast_path_matches_evaluated_value() -> None:
+    import sysconfig
+
+    import libcst as cst
+
+    from fastapi_pool_lint.summary.builder import _simple_string_value
+
+    sources = [STRINGS]
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    sources += [(stdlib / name).read_text(encoding="utf-8") for name in ("argparse.py", "textwrap.py")]
+    checked = 0
+    for source in sources:
+        for node in _simple_strings(cst.parse_module(source)):
+            fast = _simple_string_value(node)
+            if fast is not None:
+                assert fast == node.evaluated_value, node.value
+                checked += 1
+    assert checked > 300
+
+
+def _simple_strings(module: object) -> list[object]:
+    import libcst as cst
+
+    found: list[object] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_SimpleString(self, node: cst.SimpleString) -> None:
+            found.append(node)
+
+    module.visit(Collect())  # type: ignore[attr-defined]
+    return found

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Sequence
-from typing import Callable, Optional, TypeVar
+from typing import Callable, Optional, TypeVar, Union
 
 import libcst as cst
 
@@ -114,6 +114,36 @@ def _is_leaf(expr: Expr) -> bool:
     if isinstance(expr, Subscript):
         return _is_leaf(expr.value) and all(_is_leaf(item) for item in expr.items)
     return False
+
+
+_EXPRESSION_TYPES: dict[type, bool] = {}
+
+
+def _is_expression(node: cst.CSTNode) -> bool:
+    """``isinstance(node, cst.BaseExpression)``, memoised per type (an ABC check is slow)."""
+    kind = type(node)
+    found = _EXPRESSION_TYPES.get(kind)
+    if found is None:
+        found = _EXPRESSION_TYPES[kind] = isinstance(node, cst.BaseExpression)
+    return found
+
+
+def _simple_string_value(node: cst.SimpleString) -> Union[str, bytes, None]:
+    """The value of a literal without escapes, read off its text (``evaluated_value`` runs
+    ``ast.literal_eval``, a compile per literal); None when escapes or a CR need the real thing.
+    """
+    raw = node.value
+    prefix = node.prefix
+    quote = node.quote
+    body = raw[len(prefix) + len(quote) : len(raw) - len(quote)]
+    if "\\" in body or "\r" in body:
+        return None
+    lowered = prefix.lower()
+    if lowered in ("", "u", "r"):
+        return body
+    if lowered in ("b", "br", "rb") and body.isascii():
+        return body.encode("ascii")
+    return None
 
 
 def _share_key(value: object) -> Optional[tuple[object, ...]]:
@@ -295,7 +325,7 @@ class _Summariser:
 
     def _walk_expr_children(self, node: cst.CSTNode) -> None:
         for child in _children(node):
-            if isinstance(child, cst.BaseExpression):
+            if _is_expression(child):
                 self.expr(child)
             elif isinstance(child, cst.CompFor):
                 if child.asynchronous is not None:
@@ -313,6 +343,9 @@ class _Summariser:
             return _TRUE
         if value == "False":
             return _FALSE
+        shared = self._pool.get((Name, value))  # most names repeat: skip building a record
+        if shared is not None:
+            return shared  # type: ignore[return-value]
         return self._shared(Name(sys.intern(value)))
 
     def _attribute(self, node: cst.CSTNode) -> Expr:
@@ -354,8 +387,9 @@ class _Summariser:
 
     def _string(self, node: cst.CSTNode) -> Expr:
         assert isinstance(node, (cst.SimpleString, cst.ConcatenatedString))
+        fast = _simple_string_value(node) if isinstance(node, cst.SimpleString) else None
         try:
-            value = node.evaluated_value
+            value = fast if fast is not None else node.evaluated_value
         except Exception:  # malformed escapes: the literal is still just a literal
             return Opaque("string")
         if isinstance(value, bytes):
@@ -456,7 +490,7 @@ class _Summariser:
             handler(node)
             return
         for child in _children(node):
-            if isinstance(child, cst.BaseExpression):
+            if _is_expression(child):
                 self.expr(child)
             else:
                 self.stmt(child)
