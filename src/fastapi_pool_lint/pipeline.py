@@ -300,6 +300,8 @@ def _summaries(
             cached.append(i)
         else:
             todo.append(i)
+    # Largest files first: the last chunks to finish are then the small ones (a shorter tail).
+    todo.sort(key=lambda i: -len(files[i].data or b""))
 
     # A run that re-summarises a few changed files among many cached ones also takes their
     # spans from the same parse (0.35x a parse): a changed file is where new findings land,
@@ -389,6 +391,7 @@ def _spans(
         else:
             todo.append((path, nodes))
     stats.located = len(todo)
+    todo.sort(key=lambda item: -len(files[item[0]].data or b""))
     tasks = []
     for path, _ in todo:
         file = files[path]
