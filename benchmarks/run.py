@@ -84,23 +84,23 @@ def _tree_rss(root: psutil.Process) -> int:
 def measure(command: list[str], cwd: Path, *, sample_memory: bool = False) -> Run:
     """Run ``command`` to completion; wall time, CPU time and (``sample_memory``) the peak RSS
     of its process tree, sampled every 25 ms (sampling costs CPU, so only when asked)."""
-    errors = tempfile.TemporaryFile()  # not a pipe: a chatty command must not block on it
-    start = time.perf_counter()
-    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
-    peak = 0
-    tracked = psutil.Process(child.pid) if psutil is not None and sample_memory else None
-    while True:
-        pid, status, usage = os.wait4(child.pid, 0 if tracked is None else os.WNOHANG)
-        if pid:
-            break
-        if tracked is not None:
-            peak = max(peak, _tree_rss(tracked))
-        time.sleep(0.025)
-    wall = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    errors.seek(0)
-    stderr = errors.read().decode(errors="replace")
-    errors.close()
+    # stderr to a file, not a pipe: a chatty command must not block while we wait for it.
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
+        peak = 0
+        tracked = psutil.Process(child.pid) if psutil is not None and sample_memory else None
+        while True:
+            pid, status, usage = os.wait4(child.pid, 0 if tracked is None else os.WNOHANG)
+            if pid:
+                break
+            if tracked is not None:
+                peak = max(peak, _tree_rss(tracked))
+            time.sleep(0.025)
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        stderr = errors.read().decode(errors="replace")
     if child.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command)} failed ({child.returncode}):\n{stderr}")
     if psutil is None:  # no psutil: the largest single process, as the kernel counted it
