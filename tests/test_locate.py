@@ -10,7 +10,13 @@ import pytest
 from benchmarks.generate import project_files
 
 from fastapi_pool_lint.summary.builder import summarise
-from fastapi_pool_lint.summary.locate import lean_positions, locate, provider_positions
+from fastapi_pool_lint.summary.locate import (
+    _split,
+    lean_positions,
+    locate,
+    locate_nodes,
+    provider_positions,
+)
 
 from .conftest import FIXTURES
 
@@ -114,3 +120,84 @@ def test_locate_returns_requested_nodes_only() -> None:
     located = locate(source, path="m.py", module_name="m", is_package=False, nodes=[0, 2, 99])
     assert set(located) == {0, 2}
     assert located[0].line == 1 and located[0].column == 1
+
+
+# --------------------------------------------------------------------------- by statement
+
+STATEMENTS = (
+    "import os; import sys\n"
+    "x = f(1); y = g(\n"
+    "    2); z = h(3)\n"
+    "if x: a = k(1); b = k(2)\n"
+    "total = 1 + \\\n"
+    "    m(2)\n"
+    "\n"
+    "# a comment between statements\n"
+    "@decorate(n(1))\n"
+    "# a comment between decorator and def\n"
+    "def f(a=o(1)):\n"
+    "    return p(a)\n"
+    "    # trailing comment in the body\n"
+    "\n"
+    "\f\n"
+    "class C(q()):\n"
+    "    def m(self): return r(self)\n"
+    "s = '''text\n"
+    "with lines''' + t()\n"
+    "u(1)"
+)
+
+
+def _by_statement_matches(source: bytes) -> int:
+    """Spans of every node id, located statement by statement, equal the whole-module pass."""
+    module = cst.parse_module(source)
+    summary, anchors = summarise(module, path="m.py", module_name="m", is_package=False)
+    expected = dict(enumerate(lean_positions(module, anchors)))
+    located = locate_nodes(
+        source,
+        path="m.py",
+        module_name="m",
+        is_package=False,
+        nodes=range(len(anchors)),
+        statements=summary.statement_anchors,
+    )
+    assert located == expected
+    some = sorted(expected)[::7]
+    subset = locate_nodes(
+        source, path="m.py", module_name="m", is_package=False, nodes=some,
+        statements=summary.statement_anchors,
+    )
+    assert subset == {n: expected[n] for n in some}
+    return len(anchors)
+
+
+def test_by_statement_tricky_layouts() -> None:
+    for source in (STATEMENTS, STATEMENTS.replace("\n", "\r\n"), TRICKY):
+        data = source.encode()
+        summary, _ = summarise(cst.parse_module(data), path="m", module_name="m", is_package=False)
+        assert _split(data, summary.statement_anchors) is not None, "split, not the fallback"
+    assert _by_statement_matches(STATEMENTS.encode()) > 15
+    assert _by_statement_matches(STATEMENTS.replace("\n", "\r\n").encode()) > 15
+    assert _by_statement_matches(TRICKY.encode()) > 30
+
+
+def test_by_statement_falls_back_on_what_it_cannot_split() -> None:
+    latin = "# -*- coding: latin-1 -*-\nname = f('\u00e9')\n".encode("latin-1")
+    assert _by_statement_matches(latin) == 1
+    assert _by_statement_matches(b"\xef\xbb\xbfx = f(1)\ny = g(2)\n") == 2
+    assert _by_statement_matches(b"") == 0
+
+
+def test_by_statement_generated_service_and_fixtures() -> None:
+    files = project_files(40, seed=4)
+    count = sum(_by_statement_matches(t.encode()) for n, t in files.items() if n.endswith(".py"))
+    count += sum(_by_statement_matches(p.read_bytes()) for p in sorted((FIXTURES / "single").glob("*.py")))
+    assert count > 1000
+
+
+@pytest.mark.parametrize("name", STDLIB)
+def test_by_statement_standard_library_modules(name: str) -> None:
+    path = Path(sysconfig.get_paths()["stdlib"]) / name
+    if not path.is_file():
+        pytest.skip(f"{name} not available")
+    assert _by_statement_matches(path.read_bytes()) > 50

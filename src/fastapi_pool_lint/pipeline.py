@@ -51,6 +51,8 @@ class FileTask:
     is_package: bool
     entry: Optional[str] = None
     spans_entry: Optional[str] = None  # also write the spans here (see ``_summaries``)
+    nodes: tuple[int, ...] = ()  # to locate
+    statements: tuple[int, ...] = ()  # the summary's ``statement_anchors``
 
 
 def _start_worker() -> None:
@@ -371,10 +373,13 @@ def _summary_from(blob: bytes, task: FileTask) -> Union[ModuleSummary, FileError
 def _spans(
     findings: list[Finding],
     files: Mapping[str, _File],
+    summaries: Mapping[str, ModuleSummary],
     store: Optional[Cache],
     pool: WorkerPool,
     stats: CheckStats,
 ) -> dict[tuple[str, int], Span]:
+    """The spans of every node the findings mention: from the cache, else located by workers
+    that parse only the top-level statements holding them (see ``summary.locate``)."""
     spans: dict[tuple[str, int], Span] = {}
     todo: list[tuple[str, set[int]]] = []
     for path, nodes in sorted(wanted_nodes(findings).items()):
@@ -382,32 +387,43 @@ def _spans(
         if file is None or file.data is None:
             continue
         cached = store.get("spans", file.key) if store is not None else None
-        if isinstance(cached, tuple) and all(0 <= n < len(cached) for n in nodes):
+        if isinstance(cached, dict) and all(isinstance(cached.get(n), Span) for n in nodes):
             stats.spans_cached += 1
             for node in nodes:
-                span = cached[node]
-                if isinstance(span, Span):
-                    spans[(path, node)] = span
+                spans[(path, node)] = cached[node]
         else:
             todo.append((path, nodes))
     stats.located = len(todo)
     todo.sort(key=lambda item: -len(files[item[0]].data or b""))
     tasks = []
-    for path, _ in todo:
+    for path, nodes in todo:
         file = files[path]
         assert file.data is not None
         entry = str(store.path("spans", file.key)) if store is not None else None
+        summary = summaries.get(path)
+        statements = summary.statement_anchors if summary is not None else ()
         source = file.source
-        tasks.append(FileTask(file.data, source.display, source.module, source.is_package, entry))
+        tasks.append(
+            FileTask(
+                file.data,
+                source.display,
+                source.module,
+                source.is_package,
+                entry,
+                nodes=tuple(sorted(nodes)),
+                statements=statements,
+            )
+        )
     if store is not None and tasks:
         store.prepare()
     for (path, nodes), blob in zip(todo, pool.map(_locate_job, tasks)):
         located = decode(blob)
-        if not isinstance(located, tuple):
+        if not isinstance(located, dict):
             continue
         for node in nodes:
-            if 0 <= node < len(located) and isinstance(located[node], Span):
-                spans[(path, node)] = located[node]
+            span = located.get(node)
+            if isinstance(span, Span):
+                spans[(path, node)] = span
     return spans
 
 
@@ -441,7 +457,7 @@ def run_check(
             analysis = ProjectAnalysis(project, root, settings)
             findings = run_rules(analysis, settings)
             by_path = {file.source.display: file for file in files}
-            spans = _spans(findings, by_path, store, pool, stats)
+            spans = _spans(findings, by_path, project.modules, store, pool, stats)
         result = finish(with_spans(findings, spans), errors, len(sources))
         result.stats = stats
         if store is not None and key is not None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Union
 
-from .cache import encode, write_atomic
+from .cache import encode, read_entry, write_atomic
 from .findings import Span
 from .parsing import ParseFailure, parse_source
 from .pipeline import FileError, FileTask
 from .summary.builder import summarise
-from .summary.locate import lean_positions, locate_all
+from .summary.locate import lean_positions, locate_all, locate_nodes
 from .summary.records import ModuleSummary
 
 
@@ -65,12 +65,26 @@ def summary_task(task: FileTask) -> bytes:
         with_spans=task.spans_entry is not None,
     )
     if spans is not None and task.spans_entry is not None:
-        write_atomic(Path(task.spans_entry), encode(spans))
+        write_atomic(Path(task.spans_entry), encode(dict(enumerate(spans))))
     return _finish(summary, task)
 
 
 def locate_task(task: FileTask) -> bytes:
-    spans = locate_bytes(task.data, task.display, task.module, task.is_package)
-    if spans is None:
+    """The spans of ``task.nodes``; with ``task.entry``, merged into that file's cached spans."""
+    try:
+        spans = locate_nodes(
+            task.data,
+            path=task.display,
+            module_name=task.module,
+            is_package=task.is_package,
+            nodes=task.nodes,
+            statements=task.statements,
+        )
+    except (ParseFailure, RecursionError):
         return encode(None)
-    return _finish(spans, task)
+    if task.entry is not None:
+        previous = read_entry(Path(task.entry))
+        merged = dict(previous) if isinstance(previous, dict) else {}
+        merged.update(spans)
+        write_atomic(Path(task.entry), encode(merged))
+    return encode(spans)

@@ -694,7 +694,9 @@ class _Summariser:
     # ------------------------------------------------------------------ entry point
 
     def run(self, module: cst.Module, path: str) -> ModuleSummary:
+        starts = []
         for statement in module.body:
+            starts.append(len(self.anchors))
             self.stmt(statement)
         return ModuleSummary(
             path=path,
@@ -705,6 +707,7 @@ class _Summariser:
             classes=self.classes,
             star_imports=tuple(self.star_imports),
             node_count=len(self.anchors),
+            statement_anchors=tuple(starts),
         )
 
 
