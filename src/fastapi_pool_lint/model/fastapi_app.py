@@ -84,6 +84,7 @@ class FastAPIGraph:
         self._route_closures: dict[Route, frozenset[FunctionRef]] = {}
         # Query indexes, filled on first use after construction (routes and includes are final).
         self._routes_by_endpoint: Optional[dict[FunctionRef, list[Route]]] = None
+        self._routes_by_dependency: Optional[dict[FunctionRef, list[Route]]] = None
         self._app_marker_closures: dict[Optional[AppObject], list[Marker]] = {}
         self._find_decorated_routes()
         self._scan_calls(calls)
@@ -374,4 +375,10 @@ class FastAPIGraph:
         return result
 
     def routes_reaching(self, dependency: FunctionRef) -> list[Route]:
-        return [route for route in self.routes if dependency in self.route_dependencies(route)]
+        """The routes that run ``dependency``, in route order."""
+        if self._routes_by_dependency is None:  # one pass over the routes, not one per question
+            self._routes_by_dependency = {}
+            for route in self.routes:
+                for reached in self.route_dependencies(route):
+                    self._routes_by_dependency.setdefault(reached, []).append(route)
+        return list(self._routes_by_dependency.get(dependency, ()))
