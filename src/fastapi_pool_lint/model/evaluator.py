@@ -171,6 +171,7 @@ class Evaluator:
         self._instance_attrs: dict[tuple[ClassRef, str], Value] = {}
         self._decorators: dict[FunctionRef, frozenset[str]] = {}
         self._class_kinds: dict[ClassRef, Optional[str]] = {}
+        self._param_markers: dict[tuple[FunctionRef, int], tuple[Optional[Marker], Value]] = {}
         self._active: set[object] = set()
         self._cutoffs = 0
         self._depth = 0
@@ -877,7 +878,24 @@ class Evaluator:
     def param_marker(
         self, ref: FunctionRef, function: FunctionSummary, param: Param
     ) -> tuple[Optional[Marker], Value]:
-        """The ``Depends``/``Security`` marker of a parameter (default or ``Annotated``)."""
+        """The ``Depends``/``Security`` marker of a parameter (default or ``Annotated``).
+
+        Asked for every parameter by the FastAPI graph, the declared parameter values and the
+        dependency closures: memoised, unless a cut-off made the answer order-dependent.
+        """
+        key = (ref, param.node)
+        found = self._param_markers.get(key)
+        if found is not None:
+            return found
+        before = self._cutoffs
+        result = self._param_marker(ref, function, param)
+        if self._cutoffs == before:
+            self._param_markers[key] = result
+        return result
+
+    def _param_marker(
+        self, ref: FunctionRef, function: FunctionSummary, param: Param
+    ) -> tuple[Optional[Marker], Value]:
         env = self.outer_env(ref, function)
         annotation = self.annotation(param.annotation, env) if param.annotation else UNKNOWN
         if param.default is not None:
