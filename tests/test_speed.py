@@ -360,3 +360,16 @@ def _simple_strings(module: object) -> list[object]:
 
     module.visit(Collect())  # type: ignore[attr-defined]
     return found
+
+
+def test_env_hash_is_not_carried_across_processes() -> None:
+    import copy
+
+    from fastapi_pool_lint.model.evaluator import Env
+    from fastapi_pool_lint.model.values import FunctionRef
+
+    env = Env("m.py", "f", None, (("db", FunctionRef("m.py", "g")),))
+    table = {env: 1}
+    for clone in (pickle.loads(pickle.dumps(env)), copy.copy(env), copy.deepcopy(env)):
+        assert "_hash" not in vars(clone)
+        assert clone == env and table[clone] == 1

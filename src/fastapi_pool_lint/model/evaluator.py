@@ -110,6 +110,12 @@ class Env:
             object.__setattr__(self, "_hash", value)
             return value
 
+    def __getstate__(self) -> dict[str, object]:
+        # String hashes differ between processes: a copied or pickled Env hashes afresh.
+        state = dict(self.__dict__)
+        state.pop("_hash", None)
+        return state
+
 
 def render(expr: Expr) -> str:
     """Source-like text of a summarised expression, for messages and suggestions."""
