@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Optional
@@ -34,12 +35,21 @@ class EngineCall:
         return any(arg.star == "**" for arg in self.call.args)
 
 
+_ENGINE_CALLS: weakref.WeakKeyDictionary[CallGraph, list[EngineCall]] = weakref.WeakKeyDictionary()
+
+
 def engine_calls(calls: CallGraph) -> Iterator[EngineCall]:
-    for env, call, callee in calls.evaluated:
-        for option in options(callee):
-            if isinstance(option, External) and option.qname in ENGINE_FACTORIES:
-                yield EngineCall(env, call, option.qname)
-                break
+    """Every call of an engine or pool factory (found once per call graph, asked by two rules)."""
+    found = _ENGINE_CALLS.get(calls)
+    if found is None:
+        found = []
+        for env, call, callee in calls.evaluated:
+            for option in options(callee):
+                if isinstance(option, External) and option.qname in ENGINE_FACTORIES:
+                    found.append(EngineCall(env, call, option.qname))
+                    break
+        _ENGINE_CALLS[calls] = found
+    return iter(found)
 
 
 def is_none(value: Value) -> bool:

@@ -103,6 +103,21 @@ class Env:
     class_body: Optional[str] = None
     context: tuple[tuple[str, Value], ...] = ()
 
+    def __hash__(self) -> int:
+        # Envs key every memo table: hash the fields (the context's values included) once.
+        try:
+            return self.__dict__["_hash"]  # type: ignore[no-any-return]
+        except KeyError:
+            value = hash((self.module, self.function, self.class_body, self.context))
+            object.__setattr__(self, "_hash", value)
+            return value
+
+    def __getstate__(self) -> dict[str, object]:
+        # String hashes differ between processes: a copied or pickled Env hashes afresh.
+        state = dict(self.__dict__)
+        state.pop("_hash", None)
+        return state
+
 
 def render(expr: Expr) -> str:
     """Source-like text of a summarised expression, for messages and suggestions."""
@@ -174,6 +189,7 @@ class Evaluator:
         self._mros: dict[ClassRef, tuple[ClassRef, ...]] = {}
         self._request_state: dict[str, Value] = {}
         self._state_assigns: Optional[dict[str, list[tuple[Env, Expr, Optional[Expr]]]]] = None
+        self._param_markers: dict[tuple[FunctionRef, int], tuple[Optional[Marker], Value]] = {}
         self._active: set[object] = set()
         self._cutoffs = 0
         self._depth = 0
@@ -283,7 +299,11 @@ class Evaluator:
     # ------------------------------------------------------------------ names
 
     def lookup(self, name: str, env: Env) -> Value:
-        return self._memo(self._names, (env, name), lambda: self._lookup(name, env))
+        key = (env, name)
+        found = self._names.get(key)  # the common case, without building the closure
+        if found is not None:
+            return found
+        return self._memo(self._names, key, lambda: self._lookup(name, env))
 
     def _lookup(self, name: str, env: Env) -> Value:
         context = dict(env.context)
@@ -387,9 +407,11 @@ class Evaluator:
         return value
 
     def module_member(self, module_key: str, name: str) -> Value:
-        return self._memo(
-            self._members, (module_key, name), lambda: self._module_member(module_key, name)
-        )
+        key = (module_key, name)
+        found = self._members.get(key)
+        if found is not None:
+            return found
+        return self._memo(self._members, key, lambda: self._module_member(module_key, name))
 
     def _module_member(self, module_key: str, name: str) -> Value:
         module = self.project.modules[module_key]
@@ -953,7 +975,24 @@ class Evaluator:
     def param_marker(
         self, ref: FunctionRef, function: FunctionSummary, param: Param
     ) -> tuple[Optional[Marker], Value]:
-        """The ``Depends``/``Security`` marker of a parameter (default or ``Annotated``)."""
+        """The ``Depends``/``Security`` marker of a parameter (default or ``Annotated``).
+
+        Asked for every parameter by the FastAPI graph, the declared parameter values and the
+        dependency closures: memoised, unless a cut-off made the answer order-dependent.
+        """
+        key = (ref, param.node)
+        found = self._param_markers.get(key)
+        if found is not None:
+            return found
+        before = self._cutoffs
+        result = self._param_marker(ref, function, param)
+        if self._cutoffs == before:
+            self._param_markers[key] = result
+        return result
+
+    def _param_marker(
+        self, ref: FunctionRef, function: FunctionSummary, param: Param
+    ) -> tuple[Optional[Marker], Value]:
         env = self.outer_env(ref, function)
         annotation = self.annotation(param.annotation, env) if param.annotation else UNKNOWN
         if param.default is not None:

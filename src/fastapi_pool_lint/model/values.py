@@ -7,7 +7,7 @@ All values are frozen and hashable, so they can key memo tables and be compared 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Optional, Union
 
@@ -206,21 +206,32 @@ Value = Union[
 MAX_OPTIONS = 8
 
 
-def options(value: Value) -> Iterator[Value]:
-    """The alternatives a value stands for (itself, unless it is a ``OneOf``)."""
+_NO_OPTIONS: tuple[Value, ...] = ()
+
+
+def options(value: Value) -> Iterable[Value]:
+    """The alternatives a value stands for (itself, unless it is a ``OneOf``).
+
+    A tuple (or the ``OneOf``'s own frozenset, in the same order as before), not a generator:
+    this runs for nearly every evaluated expression.
+    """
     if isinstance(value, OneOf):
-        yield from value.options
-    elif not isinstance(value, Unknown):
-        yield value
+        return value.options
+    if isinstance(value, Unknown):
+        return _NO_OPTIONS
+    return (value,)
 
 
 def join(values: Iterable[Value]) -> Value:
     """The value that may be any of ``values`` (unknowns dropped)."""
     seen: list[Value] = []
     for value in values:
-        for option in options(value):
-            if option not in seen:
-                seen.append(option)
+        if isinstance(value, OneOf):
+            for option in value.options:
+                if option not in seen:
+                    seen.append(option)
+        elif not isinstance(value, Unknown) and value not in seen:
+            seen.append(value)
     if not seen:
         return UNKNOWN
     if len(seen) == 1:

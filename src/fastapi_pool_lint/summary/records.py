@@ -211,3 +211,6 @@ class ModuleSummary:
     classes: dict[str, ClassSummary]
     star_imports: tuple[str, ...] = ()
     node_count: int = 0
+    # The first node id of each top-level statement: spans can then be resolved by parsing
+    # only the statements that hold the wanted nodes (see ``summary.locate``).
+    statement_anchors: tuple[int, ...] = ()
