@@ -129,6 +129,12 @@ class BlockingAnalysis:
             function = self.project.function(target)
             if function is None or function.is_async:
                 continue
+            if function.is_generator and known.CONTEXTMANAGER not in (
+                self.evaluator.decorator_names(target)
+            ):
+                # Calling a generator function runs none of its body: whoever iterates the
+                # generator does (``StreamingResponse`` iterates sync ones in the threadpool).
+                continue
             context = self.evaluator.bind_arguments(function, receiver, call.args, env)
             rest = self._helper_chain(target, context, depth + 1)
             if rest is not None:

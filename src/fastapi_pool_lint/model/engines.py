@@ -87,17 +87,23 @@ def pool_timeout_none(engine: EngineCall, evaluator: Evaluator) -> Optional[str]
     return None
 
 
-def url_scheme(value: Value) -> Optional[str]:
-    """The scheme of a database URL the analysis can read (``postgresql+psycopg``...)."""
-    for option in options(value):
+def url_schemes(value: Value) -> Optional[set[str]]:
+    """The schemes a database URL may have (``postgresql+psycopg``...), or None when any of
+    its possible values cannot be read."""
+    schemes: set[str] = set()
+    alternatives = options(value)
+    if not alternatives:
+        return None
+    for option in alternatives:
         text = None
         if isinstance(option, Literal) and isinstance(option.value, str):
             text = option.value
         elif isinstance(option, LiteralPrefix):
             text = option.prefix
-        if text and ":" in text:
-            return text.split(":", 1)[0].lower()
-    return None
+        if not text or ":" not in text:
+            return None
+        schemes.add(text.split(":", 1)[0].lower())
+    return schemes
 
 
 def pool_class(engine: EngineCall, evaluator: Evaluator) -> Optional[set[str]]:
@@ -117,5 +123,6 @@ def implicit_timeout_pooled(engine: EngineCall, evaluator: Evaluator) -> bool:
     pools = pool_class(engine, evaluator)
     if pools is not None:
         return bool(pools) and pools <= known.QUEUE_POOLS
-    scheme = url_scheme(evaluator.eval(call_argument(engine.call, 0, "url"), engine.env))
-    return not (scheme is not None and scheme.startswith("sqlite"))
+    schemes = url_schemes(evaluator.eval(call_argument(engine.call, 0, "url"), engine.env))
+    # Silent only when every URL the engine can get is SQLite's.
+    return schemes is None or not all(scheme.startswith("sqlite") for scheme in schemes)

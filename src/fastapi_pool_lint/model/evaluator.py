@@ -192,6 +192,7 @@ class Evaluator:
         self._param_markers: dict[tuple[FunctionRef, int], tuple[Optional[Marker], Value]] = {}
         self._active: set[object] = set()
         self._cutoffs = 0
+        self._provisional: dict[tuple[int, Any], Value] = {}
         self._depth = 0
         self._call_depth = 0
 
@@ -200,13 +201,20 @@ class Evaluator:
     def _memo(self, table: dict[Any, Value], key: Any, compute: Callable[[], Value]) -> Value:
         """``compute()`` once per key; a cycle or the depth limit answers UNKNOWN.
 
-        A result that depended on such a cut-off is not cached: it may be incomplete only
-        because of the order in which questions were asked.
+        A result that depended on such a cut-off is not cached for good: it may be incomplete
+        only because of the order in which questions were asked. It is kept until the outermost
+        question is answered, though: recomputing it at every turn of a cycle is exponential in
+        the cycle's length (a request.state attribute fed back through a helper's callers took
+        an hour on a 3,000-module service). Using a kept answer counts as a cut-off itself.
         """
         cached = table.get(key)
         if cached is not None:
             return cached
         guard = (id(table), key)
+        provisional = self._provisional.get(guard)
+        if provisional is not None:
+            self._cutoffs += 1
+            return provisional
         if guard in self._active or self._depth > MAX_EVAL_DEPTH:
             self._cutoffs += 1
             return UNKNOWN
@@ -220,6 +228,10 @@ class Evaluator:
             self._active.discard(guard)
         if self._cutoffs == before:
             table[key] = value
+        else:
+            self._provisional[guard] = value
+        if self._depth == 0:
+            self._provisional.clear()
         return value
 
     # ------------------------------------------------------------------ environments

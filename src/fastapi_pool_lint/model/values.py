@@ -175,7 +175,10 @@ class RequestState:
 
 @dataclass(frozen=True)
 class OneOf:
-    options: frozenset[Value]
+    """The value is one of ``options``: a tuple in the order they were met, never a set, so
+    that nothing depends on string hashing (``PYTHONHASHSEED``)."""
+
+    options: tuple[Value, ...]
 
 
 Value = Union[
@@ -212,8 +215,7 @@ _NO_OPTIONS: tuple[Value, ...] = ()
 def options(value: Value) -> Iterable[Value]:
     """The alternatives a value stands for (itself, unless it is a ``OneOf``).
 
-    A tuple (or the ``OneOf``'s own frozenset, in the same order as before), not a generator:
-    this runs for nearly every evaluated expression.
+    A tuple, not a generator: this runs for nearly every evaluated expression.
     """
     if isinstance(value, OneOf):
         return value.options
@@ -238,4 +240,4 @@ def join(values: Iterable[Value]) -> Value:
         return seen[0]
     if len(seen) > MAX_OPTIONS:
         return UNKNOWN
-    return OneOf(frozenset(seen))
+    return OneOf(tuple(seen))

@@ -115,10 +115,17 @@ class BlockingDbCallInCoroutine(Rule):
         name = project.short_name(ref)
         if per_request:
             where = f"{role} `{name}` (runs on every request)"
+            effect = "freezing every request while it waits for a pooled connection or the database"
         elif role.endswith(("lifespan hook", "startup handler", "shutdown handler")):
-            where = f"{role} `{name}` (blocks the event loop while the app starts or stops)"
+            where = f"{role} `{name}`"
+            effect = "stalling the app while it starts or stops"
+        elif entries:
+            routes = ", ".join(f"`{project.short_name(e)}`" for e in entries[:2])
+            where = f"{role} `{name}` (reached from {routes})"
+            effect = "freezing every request while it waits for a pooled connection or the database"
         else:
             where = f"{role} `{name}`"
+            effect = "stalling every task of the event loop it runs on while it waits"
         if len(blocking.chain) > 1:
             what = f"`{blocking.chain_text}` does synchronous database I/O"
         else:
@@ -134,10 +141,7 @@ class BlockingDbCallInCoroutine(Rule):
                 "use `AsyncSession` and `await` it, or move the work to the threadpool with "
                 "`await run_in_threadpool(...)`"
             )
-        message = (
-            f"Blocking call in {where}: {what} on the event loop, freezing every request while "
-            f"it waits for a pooled connection or the database; {rewrite}"
-        )
+        message = f"Blocking call in {where}: {what} on the event loop, {effect}; {rewrite}"
         related: list[Related] = []
         for step in blocking.chain[1:]:
             related.append(Related(location(step.site), f"calls `{step.label}`"))
