@@ -197,7 +197,11 @@ def _import_roots(path: Path, project_root: Path) -> tuple[Path, list[Path]]:
     package_root = _package_root(path)
     if package_root != path.parent:
         roots.append(package_root)
-    roots.append(path.parent)
+    else:
+        # Outside a regular package, a script's own directory is an import root (``python
+        # main.py``). Inside one it is not: Python 3 has no implicit relative imports, and a
+        # sibling ``routers/auth.py`` must not shadow the top-level ``auth.py``.
+        roots.append(path.parent)
     if project_root in path.parent.parents:
         for ancestor in path.parent.parents:
             if ancestor == project_root or ancestor.name == "src" or any((ancestor / m).exists() for m in ROOT_MARKERS):

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Optional
 
-from ..summary.records import Attr, Call
+from ..summary.records import Attr, Call, Iteration, NodeId
 from . import known
 from .callgraph import CallGraph
 from .evaluator import Env, Evaluator, call_argument, render
@@ -25,6 +25,7 @@ from .values import (
     ClassRef,
     DbMethod,
     DbObject,
+    External,
     FunctionRef,
     Instance,
     Origin,
@@ -45,8 +46,9 @@ class Step:
 @dataclass(frozen=True)
 class BlockingCall:
     coroutine: FunctionRef
-    call: Call
-    chain: tuple[Step, ...]  # chain[0] is ``call`` itself; chain[-1] the database call
+    node: NodeId  # where in the coroutine: the call, or the iterable of a ``for``
+    chain: tuple[Step, ...]  # chain[0] is at ``node``; chain[-1] the database call
+    call: Optional[Call] = None  # None when the coroutine itself iterates a Query
 
     @property
     def chain_text(self) -> str:
@@ -103,7 +105,25 @@ class BlockingAnalysis:
             for call in function.body.calls:
                 chain = self.chain(call, env, 0)
                 if chain is not None:
-                    yield BlockingCall(ref, call, chain)
+                    yield BlockingCall(ref, call.node, chain, call)
+            for iteration in function.body.iterations:
+                step = self.iteration_step(iteration, env)
+                if step is not None:
+                    yield BlockingCall(ref, iteration.node, (step,))
+
+    def _sync_query(self, value: Value) -> Optional[DbObject]:
+        for option in options(value):
+            if isinstance(option, DbObject) and option.kind == "query":
+                return option
+        return None
+
+    def iteration_step(self, iteration: Iteration, env: Env) -> Optional[Step]:
+        """``for row in session.query(...)``: iterating a Query runs its SELECT."""
+        query = self._sync_query(self.evaluator.eval(iteration.value, env))
+        if query is None:
+            return None
+        site = Site(env.module, iteration.node)
+        return Step(site, "iterating Session.query(...)", None, query.origin)
 
     def chain(self, call: Call, env: Env, depth: int) -> Optional[tuple[Step, ...]]:
         site = Site(env.module, call.node)
@@ -112,6 +132,12 @@ class BlockingAnalysis:
             return (Step(site, metadata, None),)
         callee = self.evaluator.eval(call.func, env)
         for option in options(callee):
+            if isinstance(option, External) and option.qname in known.ITERATING_BUILTINS:
+                query = self._sync_query(self.evaluator.eval(call_argument(call, 0, ""), env))
+                if query is not None:
+                    name = option.qname.rsplit(".", 1)[-1]
+                    return (Step(site, f"{name}(Session.query(...))", None, query.origin),)
+                continue
             if isinstance(option, DbMethod):
                 # ``await session.execute(...)``: the code treats the object as async, so our
                 # inference that it is a sync session is the likelier mistake.
@@ -181,6 +207,12 @@ class BlockingAnalysis:
                     result = self.chain(call, env, depth)
                     if result is not None:
                         break
+                if result is None:
+                    for iteration in function.body.iterations:
+                        step = self.iteration_step(iteration, env)
+                        if step is not None:
+                            result = (step,)
+                            break
         finally:
             self._active.discard((ref, context))
         self._helper_chains[key] = result

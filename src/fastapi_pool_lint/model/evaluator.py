@@ -44,6 +44,7 @@ from . import known
 from .project import ProjectModel
 from .values import (
     UNKNOWN,
+    UNREADABLE,
     AnnotatedType,
     AppMethod,
     AppObject,
@@ -67,6 +68,7 @@ from .values import (
     RequestState,
     SessionFactory,
     Site,
+    SuperProxy,
     Unknown,
     Value,
     join,
@@ -76,7 +78,10 @@ from .values import (
 if TYPE_CHECKING:
     from .callgraph import CallGraph
 
-BUILTIN_NAMES = frozenset({"next", "property", "staticmethod", "classmethod", "super", "iter"})
+BUILTIN_NAMES = frozenset(
+    {"next", "property", "staticmethod", "classmethod", "super", "iter"}
+    | {"list", "tuple", "set", "frozenset", "sorted", "dict"}
+)
 MAX_CALL_DEPTH = 8
 MAX_EVAL_DEPTH = 150
 # Values worth carrying from a call site into the callee: the rest never changes a finding and
@@ -408,8 +413,11 @@ class Evaluator:
             value = self.enter(self.eval(binding.value, env), is_async=True)
         else:
             value = UNKNOWN
-        if isinstance(value, Unknown) and binding.annotation is not None:
-            value = self.instance_of(self.annotation(binding.annotation, env))
+        if binding.annotation is not None and (
+            isinstance(value, Unknown) or (isinstance(value, Literal) and value.value is None)
+        ):
+            # ``db: DatabaseManager = None``: set later (``global db`` in an init function).
+            value = join((value, self.instance_of(self.annotation(binding.annotation, env))))
         return value
 
     def qualified(self, dotted: str, importer: str) -> Value:
@@ -475,7 +483,25 @@ class Evaluator:
             return RequestState() if attr == "state" else UNKNOWN
         if isinstance(value, RequestState):
             return self.request_state(attr)
+        if isinstance(value, SuperProxy):
+            for cls in self.mro(value.cls)[1:]:
+                summary = self.project.cls(cls)
+                if summary is not None and attr in summary.methods:
+                    return self._method(FunctionRef(cls.module, summary.methods[attr]), value.receiver)
+            return UNKNOWN
         return UNKNOWN
+
+    def _method(self, method: FunctionRef, receiver: Value) -> Value:
+        """A method looked up through an instance or class ``receiver``, bound as Python does."""
+        decorators = self.decorator_names(method)
+        if known.STATICMETHOD in decorators:
+            return method
+        if known.CLASSMETHOD in decorators:
+            owner = receiver.cls if isinstance(receiver, Instance) else receiver
+            return BoundMethod(method, owner)
+        if isinstance(receiver, ClassRef):
+            return method  # ``Class.method(instance, ...)``: self is passed explicitly
+        return BoundMethod(method, receiver)
 
     def request_state(self, attr: str) -> Value:
         """``request.state.<attr>``: what any scope of the project assigns to it."""
@@ -537,6 +563,8 @@ class Evaluator:
             summary = self.project.cls(cls)
             if summary is None:
                 continue
+            if attr in summary.methods:
+                return self._method(FunctionRef(cls.module, summary.methods[attr]), ref)
             bindings = summary.body.bindings.get(attr)
             if bindings:
                 return self._bindings(bindings, self.class_env(cls))
@@ -556,9 +584,7 @@ class Evaluator:
                 decorators = self.decorator_names(method)
                 if decorators & known.PROPERTIES:
                     return self.call_function(method, instance, (), Env(cls.module))
-                if known.STATICMETHOD in decorators:
-                    return method
-                return BoundMethod(method, instance)
+                return self._method(method, instance)
         return self._memo(
             self._instance_attrs,
             (instance.cls, attr),
@@ -681,6 +707,12 @@ class Evaluator:
             return AppObject("app", Site(env.module, call.node))
         if qname == known.API_ROUTER:
             return AppObject("router", Site(env.module, call.node))
+        if qname == known.SUPER and not call.args:
+            return self._super(env)
+        if qname == known.DECLARATIVE_BASE:
+            # ``declarative_base(cls=Mixin)``: models inherit the mixin's methods.
+            mixin = self.eval(keyword_argument(call, "cls"), env)
+            return mixin if isinstance(mixin, ClassRef) else UNKNOWN
         if qname == known.NEXT:
             generator = self.eval(call_argument(call, 0, ""), env)
             return join(o.yields for o in options(generator) if isinstance(o, GeneratorValue))
@@ -696,6 +728,16 @@ class Evaluator:
         if kind is not None:
             return DbObject(kind, Origin(render(call)) if kind == "session" else None)
         return UNKNOWN
+
+    def _super(self, env: Env) -> Value:
+        """``super()`` in a method: the method's class and its first parameter's value."""
+        if env.function is None:
+            return UNKNOWN
+        function = self.project.function(FunctionRef(env.module, env.function))
+        if function is None or function.class_key is None or not function.params:
+            return UNKNOWN
+        receiver = self.lookup(function.params[0].name, env)
+        return SuperProxy(ClassRef(env.module, function.class_key), receiver)
 
     def _is_async_session_class(self, value: Value) -> bool:
         for option in options(value):
@@ -807,9 +849,32 @@ class Evaluator:
             return UNKNOWN
         env = Env(ref.module, ref.key, context=context)
         exprs = function.return_values if what == "return" else function.yields
-        return self._memo(
-            self._results, (ref, context, what), lambda: join(self.eval(e, env) for e in exprs)
-        )
+
+        def compute() -> Value:
+            value = join(self.eval(e, env) for e in exprs)
+            if _is_interesting(value):
+                return value
+            # A registry lookup or a third-party call: the return annotation still says what
+            # comes out (``-> Session``, ``-> Generator[Session, None, None]``).
+            return join((value, self.annotated_result(ref, function, what)))
+
+        return self._memo(self._results, (ref, context, what), compute)
+
+    def annotated_result(self, ref: FunctionRef, function: FunctionSummary, what: str) -> Value:
+        """What a function's return annotation says it returns, or yields when ``what`` is
+        ``"yield"`` (the first argument of ``Generator[...]``/``Iterator[...]``...)."""
+        returns = function.returns
+        if returns is None:
+            return UNKNOWN
+        env = self.outer_env(ref, function)
+        if what == "yield" or known.CONTEXTMANAGER in self.decorator_names(ref):
+            if not isinstance(returns, Subscript) or not returns.items:
+                return UNKNOWN
+            origin = self.eval(returns.value, env)
+            if not (isinstance(origin, External) and origin.qname in known.GENERATOR_TYPES):
+                return UNKNOWN
+            returns = returns.items[0]
+        return self.instance_of(self.annotation(returns, env))
 
     def construct(
         self, ref: ClassRef, args: tuple[Arg, ...], env: Env, site: Optional[Site] = None
@@ -1083,7 +1148,10 @@ class Evaluator:
             expr = call_argument(site.call, position, param.name) if position >= 0 else None
             if expr is not None:
                 values.append(self.eval(expr, site.env))
-        return join(values)
+        value = join(values)
+        if not isinstance(value, Unknown) and any(isinstance(v, Unknown) for v in values):
+            value = join((value, UNREADABLE))
+        return value
 
 
 def marker_in(value: Value) -> Optional[Marker]:

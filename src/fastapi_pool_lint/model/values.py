@@ -174,6 +174,24 @@ class RequestState:
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """An alternative the analysis cannot read, kept beside readable ones (a caller passing an
+    environment variable where another passes a literal URL): "every option is SQLite" is then
+    false. Alone it is just UNKNOWN."""
+
+
+UNREADABLE = Unreadable()
+
+
+@dataclass(frozen=True)
+class SuperProxy:
+    """``super()`` in a method: attributes come from the classes after ``cls`` in the MRO."""
+
+    cls: ClassRef
+    receiver: Value
+
+
+@dataclass(frozen=True)
 class OneOf:
     """The value is one of ``options``: a tuple in the order they were met, never a set, so
     that nothing depends on string hashing (``PYTHONHASHSEED``)."""
@@ -203,6 +221,8 @@ Value = Union[
     AppObject,
     AppMethod,
     RequestState,
+    Unreadable,
+    SuperProxy,
     OneOf,
 ]
 

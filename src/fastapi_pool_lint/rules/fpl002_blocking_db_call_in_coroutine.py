@@ -19,7 +19,8 @@ DOC = RuleDoc(
         "plain async helpers) that do synchronous database I/O: `execute`, `scalar(s)`, "
         "`get`, `get_one`, `exec`, `commit`, `flush`, `refresh`, `rollback`, `merge`, "
         "`connection()` on a sync `Session`; `query(...)` chains ending in `all`, `first`, "
-        "`one`, `one_or_none`, `scalar`, `count`...; `execute`/`commit` on a `Connection`; "
+        "`one`, `one_or_none`, `scalar`, `count`..., and iterating a query (`for` loops, "
+        "comprehensions, `list(...)`); `execute`/`commit` on a `Connection`; "
         "`engine.connect()`/`engine.begin()`. The session is known from its annotation, from "
         "the dependency that provides it, or from where it is built. Calls into the project's "
         "own sync helpers are followed (up to `max-helper-depth`, 6 by default) and the finding "
@@ -153,7 +154,7 @@ class BlockingDbCallInCoroutine(Rule):
                     f"reached from {entry_role} `{project.short_name(entry)}`",
                 )
             )
-        call_text = render(blocking.call)
+        call_text = render(blocking.call) if blocking.call is not None else "..."
         origin = blocking.final.origin
         if never_awaits and origin is not None and role != "dependency":
             suggestion = (
@@ -167,7 +168,7 @@ class BlockingDbCallInCoroutine(Rule):
             suggestion = f"await run_in_threadpool(lambda: {call_text})"
         return Finding(
             code=self.code,
-            location=location(Site(ref.module, blocking.call.node)),
+            location=location(Site(ref.module, blocking.node)),
             message=message,
             severity=self.severity,
             fix=Fix(

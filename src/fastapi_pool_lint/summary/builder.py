@@ -37,6 +37,7 @@ from .records import (
     Expr,
     FunctionSummary,
     ImportBinding,
+    Iteration,
     ModuleSummary,
     Name,
     NodeId,
@@ -186,6 +187,8 @@ class _Scope:
         self.calls: list[Call] = []
         self.attr_assigns: list[AttrAssign] = []
         self.global_names: set[str] = set()
+        self.declared_global: set[str] = set()  # ``global`` (not ``nonlocal``) names
+        self.iterations: list[Iteration] = []
         self.yields: list[Expr] = []
         self.return_values: list[Expr] = []
         self.is_generator = False
@@ -201,6 +204,7 @@ class _Scope:
             calls=tuple(self.calls),
             attr_assigns=tuple(self.attr_assigns),
             global_names=frozenset(self.global_names),
+            iterations=tuple(self.iterations),
         )
 
 
@@ -328,9 +332,7 @@ class _Summariser:
             if _is_expression(child):
                 self.expr(child)
             elif isinstance(child, cst.CompFor):
-                if child.asynchronous is not None:
-                    self.scope.awaits = True
-                self._walk_expr_children(child)
+                self._comp_for(child)
             else:
                 self._walk_expr_children(child)
 
@@ -498,7 +500,7 @@ class _Summariser:
     def _bind_target(self, target: cst.BaseExpression, value: Optional[Expr], via: str) -> None:
         scope = self.scope
         if isinstance(target, cst.Name):
-            scope.bind(target.value, ValueBinding(value, via=via))
+            self._bind_name(target.value, ValueBinding(value, via=via))
         elif isinstance(target, (cst.Tuple, cst.List)):
             items = value.items if isinstance(value, Seq) and via == "assign" else None
             elements = target.elements
@@ -523,7 +525,7 @@ class _Summariser:
         value = self.expr(node.value) if node.value is not None else None
         target = node.target
         if isinstance(target, cst.Name):
-            self.scope.bind(target.value, ValueBinding(value, annotation))
+            self._bind_name(target.value, ValueBinding(value, annotation))
         elif isinstance(target, (cst.Attribute, cst.Subscript)):
             self.scope.attr_assigns.append(AttrAssign(self.expr(target), value, annotation))
 
@@ -575,11 +577,30 @@ class _Summariser:
                 self._bind_target(item.asname.name, value, "async_with" if is_async else "with")
         self.stmt(node.body)
 
+    def _comp_for(self, node: cst.CompFor) -> None:
+        if node.asynchronous is not None:
+            self.scope.awaits = True
+            self.expr(node.iter)
+        else:
+            self._iterate(node.iter)
+        self.expr(node.target)
+        for condition in node.ifs:
+            self.expr(condition.test)
+        if node.inner_for_in is not None:
+            self._comp_for(node.inner_for_in)
+
+    def _iterate(self, iterable: cst.BaseExpression) -> None:
+        """A sync iteration: record what is iterated, at the iterable's node."""
+        node_id = self.anchor(iterable)
+        self.scope.iterations.append(Iteration(self.expr(iterable), node_id))
+
     def _for(self, node: cst.CSTNode) -> None:
         assert isinstance(node, cst.For)
         if node.asynchronous is not None:
             self.scope.awaits = True
-        self.expr(node.iter)
+            self.expr(node.iter)
+        else:
+            self._iterate(node.iter)
         self._bind_target(node.target, None, "opaque")
         self.stmt(node.body)
         if node.orelse is not None:
@@ -598,6 +619,15 @@ class _Summariser:
         assert isinstance(node, (cst.Global, cst.Nonlocal))
         for item in node.names:
             self.scope.global_names.add(item.name.value)
+            if isinstance(node, cst.Global):
+                self.scope.declared_global.add(item.name.value)
+
+    def _bind_name(self, name: str, binding: Binding) -> None:
+        """Bind in the current scope, or in the module for a name declared ``global`` here."""
+        scope = self.scope
+        if scope.kind == "function" and name in scope.declared_global:
+            scope = self.scopes[0]
+        scope.bind(name, binding)
 
     def _except_handler(self, node: cst.CSTNode) -> None:
         assert isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler))
