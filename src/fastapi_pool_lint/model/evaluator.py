@@ -59,6 +59,8 @@ from .values import (
     FunctionRef,
     GeneratorValue,
     Instance,
+    Kwargs,
+    KwargsGet,
     Literal,
     LiteralPrefix,
     Marker,
@@ -96,6 +98,7 @@ _CONTEXT_TYPES = (
     AppObject,
     ContextManagerValue,
     GeneratorValue,
+    Kwargs,
 )
 
 
@@ -300,6 +303,8 @@ class Evaluator:
 
     def subscript(self, expr: Subscript, env: Env) -> Value:
         base = self.eval(expr.value, env)
+        if isinstance(base, Kwargs) and len(expr.items) == 1:
+            return _kwarg(base, expr.items[0])
         if not isinstance(base, External) or not expr.items:
             return UNKNOWN
         if base.qname == known.ANNOTATED:
@@ -483,6 +488,8 @@ class Evaluator:
             return RequestState() if attr == "state" else UNKNOWN
         if isinstance(value, RequestState):
             return self.request_state(attr)
+        if isinstance(value, Kwargs):
+            return KwargsGet(value) if attr == "get" else UNKNOWN
         if isinstance(value, SuperProxy):
             for cls in self.mro(value.cls)[1:]:
                 summary = self.project.cls(cls)
@@ -651,6 +658,9 @@ class Evaluator:
         return result
 
     def call_value(self, callee: Value, call: Call, env: Env) -> Value:
+        if isinstance(callee, KwargsGet):
+            key = call_argument(call, 0, "key")
+            return _kwarg(callee.kwargs, key) if key is not None else UNKNOWN
         if isinstance(callee, External):
             if callee.qname in self.session_factories:
                 return DbObject("session", Origin(render(call)))
@@ -791,6 +801,8 @@ class Evaluator:
             bound[params[0].name] = receiver
             params = params[1:]
         positional = [p for p in params if p.kind in ("pos", "posonly")]
+        varkw = next((p.name for p in params if p.kind == "varkw"), None)
+        extra: dict[str, Value] = {}
         index = 0
         for arg in args:
             if arg.star:
@@ -809,6 +821,12 @@ class Evaluator:
                     value = self.eval(arg.value, env)
                     if _is_interesting(value):
                         bound[param.name] = value
+                elif param is None and varkw is not None:
+                    value = self.eval(arg.value, env)
+                    if _is_interesting(value):
+                        extra[arg.keyword] = value
+        if varkw is not None and extra:
+            bound[varkw] = Kwargs(tuple(sorted(extra.items(), key=lambda item: item[0])))
         return tuple(sorted(bound.items(), key=lambda item: item[0]))
 
     def call_function(
@@ -1152,6 +1170,14 @@ class Evaluator:
         if not isinstance(value, Unknown) and any(isinstance(v, Unknown) for v in values):
             value = join((value, UNREADABLE))
         return value
+
+
+def _kwarg(kwargs: Kwargs, key: Expr) -> Value:
+    if isinstance(key, Const) and isinstance(key.value, str):
+        for name, value in kwargs.items:
+            if name == key.value:
+                return value
+    return UNKNOWN
 
 
 def marker_in(value: Value) -> Optional[Marker]:

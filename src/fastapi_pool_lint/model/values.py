@@ -192,6 +192,20 @@ class SuperProxy:
 
 
 @dataclass(frozen=True)
+class Kwargs:
+    """A ``**kwargs`` parameter holding the keyword arguments a caller passed to it."""
+
+    items: tuple[tuple[str, Value], ...]
+
+
+@dataclass(frozen=True)
+class KwargsGet:
+    """``kwargs.get``: called with a literal key, the value the caller passed."""
+
+    kwargs: Kwargs
+
+
+@dataclass(frozen=True)
 class OneOf:
     """The value is one of ``options``: a tuple in the order they were met, never a set, so
     that nothing depends on string hashing (``PYTHONHASHSEED``)."""
@@ -223,6 +237,8 @@ Value = Union[
     RequestState,
     Unreadable,
     SuperProxy,
+    Kwargs,
+    KwargsGet,
     OneOf,
 ]
 
