@@ -23,6 +23,7 @@ from .project import ProjectModel
 from .values import (
     BoundMethod,
     ClassRef,
+    Closure,
     DbMethod,
     DbObject,
     External,
@@ -149,7 +150,7 @@ class BlockingAnalysis:
                 # An awaited call to a sync function returns an awaitable (a decorator we do
                 # not know made it async): the body does not run here.
                 continue
-            target, receiver = self._helper(option)
+            target, receiver, outer = self._helper(option)
             if target is None:
                 continue
             function = self.project.function(target)
@@ -162,7 +163,7 @@ class BlockingAnalysis:
                 # generator does (``StreamingResponse`` iterates sync ones in the threadpool).
                 continue
             context = self.evaluator.bind_arguments(function, receiver, call.args, env)
-            rest = self._helper_chain(target, context, depth + 1)
+            rest = self._helper_chain(target, context, depth + 1, outer)
             if rest is not None:
                 return (Step(site, render(call.func), target), *rest)
         return None
@@ -178,31 +179,43 @@ class BlockingAnalysis:
                 return f"MetaData.{func.attr}()"
         return None
 
-    def _helper(self, value: Value) -> tuple[Optional[FunctionRef], Optional[Value]]:
+    def _helper(
+        self, value: Value
+    ) -> tuple[Optional[FunctionRef], Optional[Value], tuple[tuple[str, Value], ...]]:
+        """The function a call runs, its receiver, and the closure bindings it runs with."""
         if isinstance(value, FunctionRef):
-            return value, None
+            decorated = self.evaluator.decorated(value)  # ``@with_session``: the wrapper runs
+            if isinstance(decorated, Closure):
+                return decorated.function, None, decorated.outer
+            return value, None, ()
+        if isinstance(value, Closure):
+            return value.function, None, value.outer
         if isinstance(value, BoundMethod):
-            return value.function, value.receiver
+            return value.function, value.receiver, ()
         if isinstance(value, ClassRef):
-            return self.evaluator.find_method(value, "__init__"), Instance(value)
+            return self.evaluator.find_method(value, "__init__"), Instance(value), ()
         if isinstance(value, Instance):
-            return self.evaluator.find_method(value.cls, "__call__"), value
-        return None, None
+            return self.evaluator.find_method(value.cls, "__call__"), value, ()
+        return None, None, ()
 
     def _helper_chain(
-        self, ref: FunctionRef, context: tuple[tuple[str, Value], ...], depth: int
+        self,
+        ref: FunctionRef,
+        context: tuple[tuple[str, Value], ...],
+        depth: int,
+        outer: tuple[tuple[str, Value], ...] = (),
     ) -> Optional[tuple[Step, ...]]:
-        key = (ref, context, depth)
+        key = (ref, context, depth, outer)
         if key in self._helper_chains:
             return self._helper_chains[key]
-        if (ref, context) in self._active:
+        if (ref, context, outer) in self._active:
             return None
-        self._active.add((ref, context))
+        self._active.add((ref, context, outer))
         try:
             function = self.project.function(ref)
             result: Optional[tuple[Step, ...]] = None
             if function is not None:
-                env = Env(ref.module, ref.key, context=context)
+                env = Env(ref.module, ref.key, context=context, outer=outer)
                 for call in function.body.calls:
                     result = self.chain(call, env, depth)
                     if result is not None:
@@ -214,7 +227,7 @@ class BlockingAnalysis:
                             result = (step,)
                             break
         finally:
-            self._active.discard((ref, context))
+            self._active.discard((ref, context, outer))
         self._helper_chains[key] = result
         return result
 

@@ -50,6 +50,7 @@ from .values import (
     AppObject,
     BoundMethod,
     ClassRef,
+    Closure,
     ContextManagerValue,
     Coroutine,
     DbMethod,
@@ -99,6 +100,7 @@ _CONTEXT_TYPES = (
     ContextManagerValue,
     GeneratorValue,
     Kwargs,
+    Closure,
 )
 
 
@@ -110,13 +112,14 @@ class Env:
     function: Optional[str] = None
     class_body: Optional[str] = None
     context: tuple[tuple[str, Value], ...] = ()
+    outer: tuple[tuple[str, Value], ...] = ()  # enclosing functions' bound names (closures)
 
     def __hash__(self) -> int:
         # Envs key every memo table: hash the fields (the context's values included) once.
         try:
             return self.__dict__["_hash"]  # type: ignore[no-any-return]
         except KeyError:
-            value = hash((self.module, self.function, self.class_body, self.context))
+            value = hash((self.module, self.function, self.class_body, self.context, self.outer))
             object.__setattr__(self, "_hash", value)
             return value
 
@@ -198,6 +201,7 @@ class Evaluator:
         self._request_state: dict[str, Value] = {}
         self._state_assigns: Optional[dict[str, list[tuple[Env, Expr, Optional[Expr]]]]] = None
         self._param_markers: dict[tuple[FunctionRef, int], tuple[Optional[Marker], Value]] = {}
+        self._decorated: dict[FunctionRef, Value] = {}
         self._active: set[object] = set()
         self._cutoffs = 0
         self._provisional: dict[tuple[int, Any], Value] = {}
@@ -333,7 +337,14 @@ class Evaluator:
             return context[name]
         found = self.local_bindings(name, env)
         if found is not None:
-            return self._bindings(*found)
+            bindings, scope_env = found
+            if env.outer and scope_env.function != env.function:
+                # A name of an enclosing function: what it was bound to when this closure
+                # was made, if that is known.
+                for outer_name, value in env.outer:
+                    if outer_name == name:
+                        return value
+            return self._bindings(bindings, scope_env)
         return self.module_member(env.module, name)
 
     def _is_global(self, name: str, env: Env) -> bool:
@@ -403,7 +414,10 @@ class Evaluator:
         if isinstance(binding, ImportBinding):
             return self.qualified(binding.target, env.module)
         if isinstance(binding, DefBinding):
-            return FunctionRef(env.module, binding.key)
+            ref = FunctionRef(env.module, binding.key)
+            if env.function is not None and (env.context or env.outer):
+                return Closure(ref, _merge(env.outer, env.context))
+            return ref
         if isinstance(binding, ClassBinding):
             return ClassRef(env.module, binding.key)
         if isinstance(binding, ParamBinding):
@@ -677,7 +691,12 @@ class Evaluator:
         if isinstance(callee, DbMethod):
             return self.db_method_result(callee)
         if isinstance(callee, FunctionRef):
+            decorated = self.decorated(callee)
+            if decorated != callee:
+                return self.call_value(decorated, call, env)
             return self.call_function(callee, None, call.args, env)
+        if isinstance(callee, Closure):
+            return self.call_function(callee.function, None, call.args, env, callee.outer)
         if isinstance(callee, BoundMethod):
             return self.call_function(callee.function, callee.receiver, call.args, env)
         if isinstance(callee, ClassRef):
@@ -835,6 +854,7 @@ class Evaluator:
         receiver: Optional[Value],
         args: tuple[Arg, ...],
         env: Env,
+        outer: tuple[tuple[str, Value], ...] = (),
     ) -> Value:
         function = self.project.function(ref)
         if function is None:
@@ -846,26 +866,33 @@ class Evaluator:
             context = self.bind_arguments(function, receiver, args, env)
             decorators = self.decorator_names(ref)
             if known.CONTEXTMANAGER in decorators:
-                return ContextManagerValue(self.produced(ref, context, "yield"))
+                return ContextManagerValue(self.produced(ref, context, "yield", outer))
             if known.ASYNCCONTEXTMANAGER in decorators:
-                return ContextManagerValue(self.produced(ref, context, "yield"), is_async=True)
+                return ContextManagerValue(
+                    self.produced(ref, context, "yield", outer), is_async=True
+                )
             if function.is_generator:
                 if function.is_async:
                     return UNKNOWN
-                return GeneratorValue(self.produced(ref, context, "yield"))
-            result = self.produced(ref, context, "return")
+                return GeneratorValue(self.produced(ref, context, "yield", outer))
+            result = self.produced(ref, context, "return", outer)
             return Coroutine(result) if function.is_async else result
         finally:
             self._call_depth -= 1
 
     def produced(
-        self, ref: FunctionRef, context: tuple[tuple[str, Value], ...], what: str
+        self,
+        ref: FunctionRef,
+        context: tuple[tuple[str, Value], ...],
+        what: str,
+        outer: tuple[tuple[str, Value], ...] = (),
     ) -> Value:
-        """What a function returns (``what="return"``) or yields, under a caller's context."""
+        """What a function returns (``what="return"``) or yields, under a caller's context
+        (and, for a closure, what its enclosing functions' names were bound to)."""
         function = self.project.function(ref)
         if function is None:
             return UNKNOWN
-        env = Env(ref.module, ref.key, context=context)
+        env = Env(ref.module, ref.key, context=context, outer=outer)
         exprs = function.return_values if what == "return" else function.yields
 
         def compute() -> Value:
@@ -876,7 +903,7 @@ class Evaluator:
             # comes out (``-> Session``, ``-> Generator[Session, None, None]``).
             return join((value, self.annotated_result(ref, function, what)))
 
-        return self._memo(self._results, (ref, context, what), compute)
+        return self._memo(self._results, (ref, context, what, outer), compute)
 
     def annotated_result(self, ref: FunctionRef, function: FunctionSummary, what: str) -> Value:
         """What a function's return annotation says it returns, or yields when ``what`` is
@@ -1000,6 +1027,37 @@ class Evaluator:
 
     # ------------------------------------------------------------------ functions
 
+    def decorated(self, ref: FunctionRef) -> Value:
+        """What a function's name really holds once the project's own decorators are applied:
+        the ``wrapper`` a decorator returns (a ``Closure`` over the wrapped function), so a
+        call goes through what the wrapper does (``@with_session`` opening a session and
+        passing it in). Third-party decorators are taken as transparent."""
+        if "<project>" not in self.decorator_names(ref):
+            return ref
+        return self._memo(self._decorated, ref, lambda: self._apply_decorators(ref))
+
+    def _apply_decorators(self, ref: FunctionRef) -> Value:
+        function = self.project.function(ref)
+        if function is None:
+            return ref
+        env = self.outer_env(ref, function)
+        current: Value = ref
+        for decorator in reversed(function.decorators):  # the nearest decorator applies first
+            for option in options(self.eval(decorator, env)):
+                if isinstance(option, (FunctionRef, Closure)):
+                    target = option.function if isinstance(option, Closure) else option
+                    summary = self.project.function(target)
+                    if summary is None or summary.is_async or not summary.params:
+                        return ref
+                    outer = option.outer if isinstance(option, Closure) else ()
+                    context = ((summary.params[0].name, current),)
+                    wrapped = self.produced(target, context, "return", outer)
+                    if not isinstance(wrapped, (FunctionRef, Closure)):
+                        return ref  # not a decorator we can follow: keep the plain function
+                    current = wrapped
+                    break
+        return current
+
     def decorator_names(self, ref: FunctionRef) -> frozenset[str]:
         """Canonical names of a function's third-party decorators (``contextmanager``...)."""
         cached = self._decorators.get(ref)
@@ -1009,7 +1067,7 @@ class Evaluator:
         for option in self._decorator_values(ref):
             if isinstance(option, External):
                 names.add(option.qname)
-            elif isinstance(option, FunctionRef):
+            elif isinstance(option, (FunctionRef, Closure)):
                 names.add("<project>")
             else:
                 names.add("<other>")
@@ -1117,18 +1175,20 @@ class Evaluator:
         dependency = self.dependency_callable(marker, annotation or UNKNOWN)
         out: list[Value] = []
         for option in options(dependency):
-            if isinstance(option, FunctionRef):
-                function = self.project.function(option)
+            if isinstance(option, (FunctionRef, Closure)):
+                ref = option.function if isinstance(option, Closure) else option
+                outer = option.outer if isinstance(option, Closure) else ()
+                function = self.project.function(ref)
                 if function is None:
                     continue
-                decorators = self.decorator_names(option)
+                decorators = self.decorator_names(ref)
                 if function.is_generator and not decorators & {
                     known.CONTEXTMANAGER,
                     known.ASYNCCONTEXTMANAGER,
                 }:
-                    out.append(self.produced(option, (), "yield"))
+                    out.append(self.produced(ref, (), "yield", outer))
                 else:
-                    out.append(self.produced(option, (), "return"))
+                    out.append(self.produced(ref, (), "return", outer))
             elif isinstance(option, ClassRef):
                 out.append(self.construct(option, (), Env(option.module)))
             elif isinstance(option, SessionFactory):
@@ -1170,6 +1230,15 @@ class Evaluator:
         if not isinstance(value, Unknown) and any(isinstance(v, Unknown) for v in values):
             value = join((value, UNREADABLE))
         return value
+
+
+def _merge(
+    outer: tuple[tuple[str, Value], ...], inner: tuple[tuple[str, Value], ...]
+) -> tuple[tuple[str, Value], ...]:
+    """Names bound by enclosing functions, the innermost winning."""
+    merged = dict(outer)
+    merged.update(inner)
+    return tuple(sorted(merged.items(), key=lambda item: item[0]))
 
 
 def _kwarg(kwargs: Kwargs, key: Expr) -> Value:

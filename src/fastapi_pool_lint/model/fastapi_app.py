@@ -16,6 +16,7 @@ from .values import (
     AppObject,
     BoundMethod,
     ClassRef,
+    Closure,
     External,
     FunctionRef,
     Instance,
@@ -70,7 +71,7 @@ def callables_of(value: Value, evaluator: Evaluator) -> Iterator[FunctionRef]:
     for option in options(value):
         if isinstance(option, FunctionRef):
             yield option
-        elif isinstance(option, BoundMethod):
+        elif isinstance(option, (Closure, BoundMethod)):
             yield option.function
         elif isinstance(option, ClassRef):
             init = evaluator.find_method(option, "__init__")

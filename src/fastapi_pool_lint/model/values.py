@@ -72,6 +72,15 @@ class ClassRef:
 
 
 @dataclass(frozen=True)
+class Closure:
+    """A nested function together with what its enclosing functions' parameters were bound to
+    when it was defined (a decorator's ``wrapper`` closing over the function it wraps)."""
+
+    function: FunctionRef
+    outer: tuple[tuple[str, Value], ...]
+
+
+@dataclass(frozen=True)
 class BoundMethod:
     function: FunctionRef
     receiver: Value
@@ -221,6 +230,7 @@ Value = Union[
     LiteralPrefix,
     ModuleRef,
     FunctionRef,
+    Closure,
     ClassRef,
     BoundMethod,
     Instance,

@@ -12,6 +12,8 @@ from ..model.fastapi_app import PER_REQUEST_HOOKS
 from ..model.values import FunctionRef, Site
 from .base import Rule, RuleDoc, location
 
+STARTUP_HOOKS = frozenset({"lifespan hook", "startup handler", "shutdown handler"})
+
 DOC = RuleDoc(
     what_it_does=(
         "Finds calls inside an `async def` (routes of every kind including websockets, "
@@ -117,13 +119,18 @@ class BlockingDbCallInCoroutine(Rule):
         if per_request:
             where = f"{role} `{name}` (runs on every request)"
             effect = "freezing every request while it waits for a pooled connection or the database"
-        elif role.endswith(("lifespan hook", "startup handler", "shutdown handler")):
+        elif role in STARTUP_HOOKS:
             where = f"{role} `{name}`"
             effect = "stalling the app while it starts or stops"
         elif entries:
-            routes = ", ".join(f"`{project.short_name(e)}`" for e in entries[:2])
-            where = f"{role} `{name}` (reached from {routes})"
-            effect = "freezing every request while it waits for a pooled connection or the database"
+            names = list(dict.fromkeys(f"`{project.short_name(e)}`" for e in entries))
+            where = f"{role} `{name}` (reached from {', '.join(names[:2])})"
+            if all(self._role(analysis, e)[0] in STARTUP_HOOKS for e in entries):
+                effect = "stalling the app while it starts or stops"
+            else:
+                effect = (
+                    "freezing every request while it waits for a pooled connection or the database"
+                )
         else:
             where = f"{role} `{name}`"
             effect = "stalling every task of the event loop it runs on while it waits"
