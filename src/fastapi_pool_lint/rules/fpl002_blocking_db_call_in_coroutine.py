@@ -138,7 +138,8 @@ class BlockingDbCallInCoroutine(Rule):
             what = f"`{blocking.chain_text}` does synchronous database I/O"
         else:
             what = f"`{blocking.final.label}` is synchronous database I/O"
-        never_awaits = not function.awaits and role in ("route", "websocket route", "dependency")
+        # A websocket endpoint must stay a coroutine: FastAPI awaits it.
+        never_awaits = not function.awaits and role in ("route", "dependency")
         if never_awaits:
             rewrite = (
                 f"declare `{function.name}` with `def` (it never awaits) so FastAPI runs it in "
