@@ -430,6 +430,10 @@ class Evaluator:
             value = self.enter(self.eval(binding.value, env), is_async=False)
         elif binding.via == "async_with":
             value = self.enter(self.eval(binding.value, env), is_async=True)
+        elif binding.via == "for":
+            # ``for db in get_db():`` runs the generator: the loop variable is what it yields.
+            iterable = self.eval(binding.value, env)
+            value = join(o.yields for o in options(iterable) if isinstance(o, GeneratorValue))
         else:
             value = UNKNOWN
         if binding.annotation is not None and (

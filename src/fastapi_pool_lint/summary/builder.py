@@ -589,19 +589,26 @@ class _Summariser:
         if node.inner_for_in is not None:
             self._comp_for(node.inner_for_in)
 
-    def _iterate(self, iterable: cst.BaseExpression) -> None:
+    def _iterate(self, iterable: cst.BaseExpression) -> Expr:
         """A sync iteration: record what is iterated, at the iterable's node."""
         node_id = self.anchor(iterable)
-        self.scope.iterations.append(Iteration(self.expr(iterable), node_id))
+        value = self.expr(iterable)
+        self.scope.iterations.append(Iteration(value, node_id))
+        return value
 
     def _for(self, node: cst.CSTNode) -> None:
         assert isinstance(node, cst.For)
         if node.asynchronous is not None:
             self.scope.awaits = True
             self.expr(node.iter)
+            self._bind_target(node.target, None, "opaque")
         else:
-            self._iterate(node.iter)
-        self._bind_target(node.target, None, "opaque")
+            iterable = self._iterate(node.iter)
+            if isinstance(node.target, cst.Name):
+                # ``for db in get_db():`` binds what the generator yields.
+                self._bind_name(node.target.value, ValueBinding(iterable, via="for"))
+            else:
+                self._bind_target(node.target, None, "opaque")
         self.stmt(node.body)
         if node.orelse is not None:
             self.stmt(node.orelse)

@@ -106,7 +106,8 @@ class ImportBinding:
 class ValueBinding:
     """A name bound by assignment, ``with ... as``, ``for``, walrus or ``except ... as``.
 
-    ``via`` is one of ``assign``, ``with``, ``async_with``, ``for``, ``opaque``.
+    ``via`` is one of ``assign``, ``with``, ``async_with``, ``for`` (``value`` is the iterable
+    of a sync ``for`` loop), ``opaque``.
     """
 
     value: Optional[Expr]
