@@ -47,7 +47,7 @@ def linter39(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _findings(command: list[str], target: Path) -> set[tuple[str, int, str, str]]:
     result = subprocess.run(
-        [*command, "check", "--format", "json", "."], cwd=target, capture_output=True, text=True, timeout=300
+        [*command, "check", "--no-cache", "--format", "json", "."], cwd=target, capture_output=True, text=True, timeout=300
     )
     assert result.returncode in (0, 1), result.stderr
     return {(f["path"], f["line"], f["code"], f["message"]) for f in json.loads(result.stdout)}
