@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from ..summary.records import Attr, Call, Iteration, NodeId
@@ -134,10 +134,16 @@ class BlockingAnalysis:
         callee = self.evaluator.eval(call.func, env)
         for option in options(callee):
             if isinstance(option, External) and option.qname in known.ITERATING_BUILTINS:
-                query = self._sync_query(self.evaluator.eval(call_argument(call, 0, ""), env))
+                iterable = call_argument(call, 0, "")
+                query = self._sync_query(self.evaluator.eval(iterable, env))
                 if query is not None:
                     name = option.qname.rsplit(".", 1)[-1]
                     return (Step(site, f"{name}(Session.query(...))", None, query.origin),)
+                if isinstance(iterable, Call) and not iterable.iterated:
+                    # ``list(rows())``: the generator runs to exhaustion right here.
+                    inner = self.chain(replace(iterable, iterated=True), env, depth)
+                    if inner is not None:
+                        return inner
                 continue
             if isinstance(option, DbMethod):
                 # ``await session.execute(...)``: the code treats the object as async, so our
@@ -156,11 +162,14 @@ class BlockingAnalysis:
             function = self.project.function(target)
             if function is None or function.is_async:
                 continue
-            if function.is_generator and known.CONTEXTMANAGER not in (
-                self.evaluator.decorator_names(target)
+            if (
+                function.is_generator
+                and not call.iterated
+                and known.CONTEXTMANAGER not in self.evaluator.decorator_names(target)
             ):
                 # Calling a generator function runs none of its body: whoever iterates the
                 # generator does (``StreamingResponse`` iterates sync ones in the threadpool).
+                # Iterated where it is called (``for``, a comprehension, ``yield from``), it runs.
                 continue
             context = self.evaluator.bind_arguments(function, receiver, call.args, env)
             rest = self._helper_chain(target, context, depth + 1, outer)

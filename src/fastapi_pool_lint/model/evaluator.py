@@ -39,6 +39,7 @@ from ..summary.records import (
     StrPrefix,
     Subscript,
     ValueBinding,
+    YieldFrom,
 )
 from . import known
 from .project import ProjectModel
@@ -294,6 +295,10 @@ class Evaluator:
             return LiteralPrefix(expr.prefix)
         if isinstance(expr, Either):
             return join(self.eval(option, env) for option in expr.options)
+        if isinstance(expr, YieldFrom):
+            # ``yield from get_session()``: the items of the delegated generator.
+            delegated = self.eval(expr.value, env)
+            return join(o.yields for o in options(delegated) if isinstance(o, GeneratorValue))
         return UNKNOWN
 
     def annotation(self, expr: Optional[Expr], env: Env) -> Value:

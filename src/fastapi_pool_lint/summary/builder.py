@@ -48,6 +48,7 @@ from .records import (
     StrPrefix,
     Subscript,
     ValueBinding,
+    YieldFrom,
 )
 
 # Fields that never hold code: whitespace, punctuation and parentheses.
@@ -365,11 +366,11 @@ class _Summariser:
             out.append(self._shared(arg) if _is_leaf(value) else arg)
         return tuple(out)
 
-    def _call(self, node: cst.CSTNode, awaited: bool = False) -> Expr:
+    def _call(self, node: cst.CSTNode, awaited: bool = False, iterated: bool = False) -> Expr:
         assert isinstance(node, cst.Call)
         node_id = self.anchor(node)
         func = self.expr(node.func)
-        call = Call(func, self._args(node.args), node_id, awaited)
+        call = Call(func, self._args(node.args), node_id, awaited, iterated)
         self.scope.calls.append(call)
         return call
 
@@ -456,8 +457,9 @@ class _Summariser:
         scope.is_generator = True
         value = node.value
         if isinstance(value, cst.From):
-            self.expr(value.item)
-            scope.yields.append(Opaque("yield from"))
+            item = value.item
+            delegated = self._call(item, iterated=True) if isinstance(item, cst.Call) else self.expr(item)
+            scope.yields.append(YieldFrom(delegated))
         elif value is not None:
             scope.yields.append(self.expr(value))
         else:
@@ -592,7 +594,7 @@ class _Summariser:
     def _iterate(self, iterable: cst.BaseExpression) -> Expr:
         """A sync iteration: record what is iterated, at the iterable's node."""
         node_id = self.anchor(iterable)
-        value = self.expr(iterable)
+        value = self._call(iterable, iterated=True) if isinstance(iterable, cst.Call) else self.expr(iterable)
         self.scope.iterations.append(Iteration(value, node_id))
         return value
 

@@ -44,6 +44,9 @@ class Call:
     args: tuple[Arg, ...]
     node: NodeId
     awaited: bool = False  # the direct operand of ``await`` (or an ``async with`` item)
+    # Its result is iterated where it is called: the iterable of a sync ``for`` loop or
+    # comprehension, or the operand of ``yield from`` (a generator's body then runs here).
+    iterated: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,16 @@ class Opaque:
     kind: str
 
 
-Expr = Union[Name, Attr, Call, Subscript, Const, StrPrefix, Seq, DictExpr, Either, Opaque]
+@dataclass(frozen=True)
+class YieldFrom:
+    """What ``yield from <value>`` yields: every item of ``value`` (only ever in ``yields``)."""
+
+    value: Expr
+
+
+Expr = Union[
+    Name, Attr, Call, Subscript, Const, StrPrefix, Seq, DictExpr, Either, Opaque, YieldFrom
+]
 
 # --------------------------------------------------------------------------- bindings
 
