@@ -226,6 +226,10 @@ class BlockingAnalysis:
             if function is not None:
                 env = Env(ref.module, ref.key, context=context, outer=outer)
                 for call in function.body.calls:
+                    if call.in_handler:
+                        # A helper's ``except`` clause (``session.rollback()`` when the caller's
+                        # block raised) runs only on the error path: not what its callers block on.
+                        continue
                     result = self.chain(call, env, depth)
                     if result is not None:
                         break

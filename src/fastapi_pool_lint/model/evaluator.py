@@ -176,7 +176,8 @@ def keyword_argument(call: Call, keyword: str) -> Optional[Expr]:
 def _is_interesting(value: Value) -> bool:
     if isinstance(value, OneOf):
         return any(_is_interesting(v) for v in value.options)
-    return isinstance(value, _CONTEXT_TYPES)
+    # An explicit ``None`` overrides the parameter's annotation: ``get(None, ...)`` is no session.
+    return isinstance(value, _CONTEXT_TYPES) or (isinstance(value, Literal) and value.value is None)
 
 
 class Evaluator:

@@ -26,7 +26,10 @@ DOC = RuleDoc(
         "`engine.connect()`/`engine.begin()`. The session is known from its annotation, from "
         "the dependency that provides it, or from where it is built. Calls into the project's "
         "own sync helpers are followed (up to `max-helper-depth`, 6 by default) and the finding "
-        "is on the call in the coroutine, naming the chain down to the blocking call."
+        "is on the call in the coroutine, naming the chain down to the blocking call; so are "
+        "sync generators where they run (iterated by a `for` loop, a comprehension, `list()`, "
+        "`yield from`, or entered as a `@contextmanager`). A helper's `except` clauses are not "
+        "followed: they run only on the error path (the coroutine's own are reported)."
     ),
     why_is_this_bad=(
         "A coroutine runs on the event loop thread; a blocking call stops every other request "

@@ -195,6 +195,7 @@ class _Scope:
         self.is_generator = False
         self.awaits = False
         self.methods: dict[str, str] = {}
+        self.handler_depth = 0  # how many ``except`` clauses enclose the current statement
 
     def bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
@@ -370,7 +371,7 @@ class _Summariser:
         assert isinstance(node, cst.Call)
         node_id = self.anchor(node)
         func = self.expr(node.func)
-        call = Call(func, self._args(node.args), node_id, awaited, iterated)
+        call = Call(func, self._args(node.args), node_id, awaited, iterated, self.scope.handler_depth > 0)
         self.scope.calls.append(call)
         return call
 
@@ -644,7 +645,12 @@ class _Summariser:
             self.expr(node.type)
         if node.name is not None and isinstance(node.name.name, cst.Name):
             self.scope.bind(node.name.name.value, ValueBinding(None, via="opaque"))
-        self.stmt(node.body)
+        scope = self.scope
+        scope.handler_depth += 1
+        try:
+            self.stmt(node.body)
+        finally:
+            scope.handler_depth -= 1
 
     def _params(self, params: cst.Parameters) -> tuple[Param, ...]:
         out: list[Param] = []

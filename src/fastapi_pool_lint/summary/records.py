@@ -47,6 +47,7 @@ class Call:
     # Its result is iterated where it is called: the iterable of a sync ``for`` loop or
     # comprehension, or the operand of ``yield from`` (a generator's body then runs here).
     iterated: bool = False
+    in_handler: bool = False  # inside an ``except`` clause: runs only when an exception is handled
 
 
 @dataclass(frozen=True)
