@@ -15,7 +15,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from ..summary.records import Attr, Call, Iteration, NodeId
+from ..summary.records import (
+    Attr,
+    Call,
+    Const,
+    FunctionSummary,
+    Iteration,
+    Name,
+    NodeId,
+    ParamBinding,
+    ValueBinding,
+)
 from . import known
 from .callgraph import CallGraph
 from .evaluator import Env, Evaluator, call_argument, render
@@ -28,8 +38,12 @@ from .values import (
     DbObject,
     External,
     FunctionRef,
+    Given,
     Instance,
+    Kwargs,
+    Literal,
     Origin,
+    SessionFactory,
     Site,
     Value,
     options,
@@ -230,6 +244,8 @@ class BlockingAnalysis:
                         # A helper's ``except`` clause (``session.rollback()`` when the caller's
                         # block raised) runs only on the error path: not what its callers block on.
                         continue
+                    if call.guards and self._ruled_out(call, function, env):
+                        continue
                     result = self.chain(call, env, depth)
                     if result is not None:
                         break
@@ -243,6 +259,45 @@ class BlockingAnalysis:
             self._active.discard((ref, context, outer))
         self._helper_chains[key] = result
         return result
+
+    def _ruled_out(self, call: Call, function: FunctionSummary, env: Env) -> bool:
+        """Whether this call of the helper skips ``call``: a guard on a name (``if root is
+        None:``, ``store or SkillStore()``) that the caller's arguments decide the other way."""
+        context = dict(env.context)
+        for name, state in call.guards:
+            fact = self._guard_fact(name, function, context)
+            if fact is not None and _holds(fact, state, self.evaluator) is False:
+                return True
+        return False
+
+    def _guard_fact(
+        self, name: str, function: FunctionSummary, context: dict[str, Value]
+    ) -> Optional[Value]:
+        """What ``name`` is for this call, when the call site alone decides it: a parameter as
+        the caller passed it (guards test arguments before the body rebinds them:
+        ``if root is None: root = default()``), or ``kwargs.get("key")`` of the ``**kwargs``
+        the caller filled."""
+        bindings = function.body.bindings.get(name, ())
+        if not bindings:
+            return None
+        if any(isinstance(b, ParamBinding) for b in bindings):
+            return context.get(name)
+        if len(bindings) != 1:
+            return None
+        binding = bindings[0]
+        if not isinstance(binding, ValueBinding) or binding.via != "assign":
+            return None
+        value = binding.value
+        if not (isinstance(value, Call) and isinstance(value.func, Attr) and value.func.attr == "get"):
+            return None
+        owner = value.func.value
+        kwargs = context.get(owner.id) if isinstance(owner, Name) else None
+        if not isinstance(kwargs, Kwargs) or not value.args:
+            return None
+        key = value.args[0].value
+        if not isinstance(key, Const) or not isinstance(key.value, str):
+            return None
+        return dict(kwargs.items).get(key.value)
 
     def entry_points(self, coroutine: FunctionRef, is_entry: set[FunctionRef]) -> list[FunctionRef]:
         """The routes/dependencies (``is_entry``) that reach ``coroutine`` through its callers."""
@@ -259,3 +314,33 @@ class BlockingAnalysis:
                     found.append(caller)
                 queue.append(caller)
         return found
+
+
+def _holds(fact: Value, state: str, evaluator: Evaluator) -> Optional[bool]:
+    """Whether a value known at the call site meets a guard's state; None when it may or not."""
+    answers = {_holds_one(option, state, evaluator) for option in options(fact)}
+    return answers.pop() if len(answers) == 1 else None
+
+
+def _holds_one(value: Value, state: str, evaluator: Evaluator) -> Optional[bool]:
+    is_none: Optional[bool]
+    truthy: Optional[bool]
+    if isinstance(value, Literal):
+        is_none, truthy = value.value is None, bool(value.value)
+    elif isinstance(value, Given):
+        is_none, truthy = False, value.truthy
+    elif isinstance(value, Instance):
+        # An object is truthy unless its class says otherwise.
+        sized = any(evaluator.find_method(value.cls, m) for m in ("__bool__", "__len__"))
+        is_none, truthy = False, None if sized else True
+    elif isinstance(value, (DbObject, SessionFactory, FunctionRef, ClassRef, BoundMethod, Kwargs)):
+        is_none, truthy = False, True
+    else:
+        return None
+    if state == "none":
+        return is_none
+    if state == "not-none":
+        return not is_none
+    if truthy is None:
+        return None
+    return truthy if state == "truthy" else not truthy

@@ -28,6 +28,7 @@ from ..summary.records import (
     ClassBinding,
     Const,
     DefBinding,
+    DictExpr,
     Either,
     Expr,
     FunctionSummary,
@@ -60,6 +61,7 @@ from .values import (
     ExtInstance,
     FunctionRef,
     GeneratorValue,
+    Given,
     Instance,
     Kwargs,
     KwargsGet,
@@ -831,6 +833,9 @@ class Evaluator:
             params = params[1:]
         positional = [p for p in params if p.kind in ("pos", "posonly")]
         varkw = next((p.name for p in params if p.kind == "varkw"), None)
+        # Names the function's guards test (``if root is None:``): literal arguments for those
+        # are kept too, so that the guard can be decided for this call.
+        tested = function.guard_names
         extra: dict[str, Value] = {}
         index = 0
         for arg in args:
@@ -840,23 +845,39 @@ class Evaluator:
                 continue
             if arg.keyword is None:
                 if index < len(positional):
-                    value = self.eval(arg.value, env)
-                    if _is_interesting(value):
-                        bound[positional[index].name] = value
+                    name = positional[index].name
+                    value = self._argument(arg.value, env, name in tested)
+                    if value is not None:
+                        bound[name] = value
                 index += 1
             else:
                 param = function.param(arg.keyword)
                 if param is not None and param.kind not in ("posonly", "vararg", "varkw"):
-                    value = self.eval(arg.value, env)
-                    if _is_interesting(value):
+                    value = self._argument(arg.value, env, param.name in tested)
+                    if value is not None:
                         bound[param.name] = value
                 elif param is None and varkw is not None:
-                    value = self.eval(arg.value, env)
-                    if _is_interesting(value):
+                    value = self._argument(arg.value, env, bool(tested))
+                    if value is not None:
                         extra[arg.keyword] = value
         if varkw is not None and extra:
             bound[varkw] = Kwargs(tuple(sorted(extra.items(), key=lambda item: item[0])))
         return tuple(sorted(bound.items(), key=lambda item: item[0]))
+
+    def _argument(self, expr: Expr, env: Env, tested: bool) -> Optional[Value]:
+        """What a call passes for one parameter, when worth carrying into the callee."""
+        value = self.eval(expr, env)
+        if _is_interesting(value):
+            return value
+        if not tested:
+            return None
+        if isinstance(value, Literal):
+            return value
+        if isinstance(expr, (Seq, DictExpr)):
+            return Given(bool(expr.items))
+        if isinstance(expr, StrPrefix):
+            return Given(bool(expr.prefix))
+        return None
 
     def call_function(
         self,

@@ -48,6 +48,14 @@ class Literal:
 
 
 @dataclass(frozen=True)
+class Given:
+    """An argument written as a display (``[1]``, ``{}``, ``f"x{y}"``): not None, and truthy
+    or not. Bound only for parameters a function tests (``if root is None:``)."""
+
+    truthy: bool
+
+
+@dataclass(frozen=True)
 class LiteralPrefix:
     """A string whose beginning is known (an f-string)."""
 
@@ -227,6 +235,7 @@ Value = Union[
     External,
     ExtInstance,
     Literal,
+    Given,
     LiteralPrefix,
     ModuleRef,
     FunctionRef,

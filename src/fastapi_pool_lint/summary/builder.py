@@ -22,6 +22,7 @@ from typing import Callable, Optional, TypeVar, Union
 import libcst as cst
 
 from .records import (
+    NEGATED_GUARD,
     Arg,
     Attr,
     AttrAssign,
@@ -130,6 +131,56 @@ def _is_expression(node: cst.CSTNode) -> bool:
     return found
 
 
+_CONSTANT_NAMES = frozenset({"None", "True", "False"})
+_EXITS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
+
+
+def _plain_name(node: cst.BaseExpression) -> Optional[str]:
+    """The name, when ``node`` is a variable (not ``None``/``True``/``False``)."""
+    if isinstance(node, cst.Name) and node.value not in _CONSTANT_NAMES:
+        return node.value
+    return None
+
+
+def _guard(test: cst.BaseExpression) -> Optional[tuple[str, str]]:
+    """The condition ``test`` puts on a plain name: ``x is None``, ``x is not None``, ``not x``,
+    ``x``; None for anything else."""
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        right = target.comparator
+        name = _plain_name(test.left)
+        if (
+            name is not None
+            and isinstance(right, cst.Name)
+            and right.value == "None"
+            and isinstance(target.operator, (cst.Is, cst.IsNot))
+        ):
+            return (name, "none" if isinstance(target.operator, cst.Is) else "not-none")
+        return None
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _negated(_guard(test.expression))
+    name = _plain_name(test)
+    return (name, "truthy") if name is not None else None
+
+
+def _negated(guard: Optional[tuple[str, str]]) -> Optional[tuple[str, str]]:
+    return (guard[0], NEGATED_GUARD[guard[1]]) if guard is not None else None
+
+
+def _always_exits(body: cst.BaseSuite) -> bool:
+    """Whether a suite ends by leaving the block (``return``, ``raise``, ``continue``, ``break``)."""
+    if isinstance(body, cst.IndentedBlock):
+        if not body.body:
+            return False
+        last = body.body[-1]
+        if not isinstance(last, cst.SimpleStatementLine):
+            return False
+        small = last.body
+    else:
+        small = body.body  # type: ignore[assignment]
+    return bool(small) and isinstance(small[-1], _EXITS)
+
+
 def _simple_string_value(node: cst.SimpleString) -> Union[str, bytes, None]:
     """The value of a literal without escapes, read off its text (``evaluated_value`` runs
     ``ast.literal_eval``, a compile per literal); None when escapes or a CR need the real thing.
@@ -196,6 +247,15 @@ class _Scope:
         self.awaits = False
         self.methods: dict[str, str] = {}
         self.handler_depth = 0  # how many ``except`` clauses enclose the current statement
+        self.guards: list[tuple[str, str]] = []  # the name conditions enclosing it
+        self.guard_names: set[str] = set()
+
+    def push_guard(self, guard: Optional[tuple[str, str]]) -> bool:
+        if guard is None:
+            return False
+        self.guards.append(guard)
+        self.guard_names.add(guard[0])
+        return True
 
     def bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
@@ -256,6 +316,8 @@ class _Summariser:
             cst.Nonlocal: self._global,
             cst.ExceptHandler: self._except_handler,
             cst.ExceptStarHandler: self._except_handler,
+            cst.If: self._if,
+            cst.IndentedBlock: self._block,
         }
         type_alias = getattr(cst, "TypeAlias", None)
         if type_alias is not None:
@@ -371,8 +433,17 @@ class _Summariser:
         assert isinstance(node, cst.Call)
         node_id = self.anchor(node)
         func = self.expr(node.func)
-        call = Call(func, self._args(node.args), node_id, awaited, iterated, self.scope.handler_depth > 0)
-        self.scope.calls.append(call)
+        scope = self.scope
+        call = Call(
+            func,
+            self._args(node.args),
+            node_id,
+            awaited,
+            iterated,
+            scope.handler_depth > 0,
+            tuple(scope.guards),
+        )
+        scope.calls.append(call)
         return call
 
     def _subscript(self, node: cst.CSTNode) -> Expr:
@@ -474,11 +545,37 @@ class _Summariser:
     def _ifexp(self, node: cst.CSTNode) -> Expr:
         assert isinstance(node, cst.IfExp)
         self.expr(node.test)
-        return Either((self.expr(node.body), self.expr(node.orelse)))
+        guard = _guard(node.test)
+        body = self._guarded_expr(guard, node.body)
+        orelse = self._guarded_expr(_negated(guard), node.orelse)
+        return Either((body, orelse))
 
     def _boolop(self, node: cst.CSTNode) -> Expr:
         assert isinstance(node, cst.BooleanOperation)
-        return Either((self.expr(node.left), self.expr(node.right)))
+        left = self.expr(node.left)
+        # ``store or SkillStore()``: the right operand runs only when ``store`` is falsy.
+        state = "falsy" if isinstance(node.operator, cst.Or) else "truthy"
+        name = _plain_name(node.left)
+        guard = (name, state) if name is not None else None
+        return Either((left, self._guarded_expr(guard, node.right)))
+
+    def _guarded_expr(self, guard: Optional[tuple[str, str]], node: cst.BaseExpression) -> Expr:
+        scope = self.scope
+        pushed = scope.push_guard(guard)
+        try:
+            return self.expr(node)
+        finally:
+            if pushed:
+                scope.guards.pop()
+
+    def _guarded_stmt(self, guard: Optional[tuple[str, str]], node: cst.CSTNode) -> None:
+        scope = self.scope
+        pushed = scope.push_guard(guard)
+        try:
+            self.stmt(node)
+        finally:
+            if pushed:
+                scope.guards.pop()
 
     def _namedexpr(self, node: cst.CSTNode) -> Expr:
         assert isinstance(node, cst.NamedExpr)
@@ -488,6 +585,33 @@ class _Summariser:
         return value
 
     # ------------------------------------------------------------------ statements
+
+    def _if(self, node: cst.CSTNode) -> None:
+        assert isinstance(node, cst.If)
+        self.expr(node.test)
+        guard = _guard(node.test)
+        self._guarded_stmt(guard, node.body)
+        if node.orelse is not None:
+            self._guarded_stmt(_negated(guard), node.orelse)
+
+    def _block(self, node: cst.CSTNode) -> None:
+        """A block's statements; after ``if x is None: return ...`` the rest runs only when
+        ``x`` is not None."""
+        assert isinstance(node, cst.IndentedBlock)
+        scope = self.scope
+        pushed = 0
+        try:
+            for statement in node.body:
+                self.stmt(statement)
+                if (
+                    isinstance(statement, cst.If)
+                    and statement.orelse is None
+                    and _always_exits(statement.body)
+                    and scope.push_guard(_negated(_guard(statement.test)))
+                ):
+                    pushed += 1
+        finally:
+            del scope.guards[len(scope.guards) - pushed :]
 
     def stmt(self, node: cst.CSTNode) -> None:
         handler = self._stmt_handlers.get(type(node))
@@ -707,6 +831,7 @@ class _Summariser:
             yields=tuple(scope.yields),
             return_values=tuple(scope.return_values),
             awaits=scope.awaits,
+            guard_names=frozenset(scope.guard_names),
         )
 
     def _class_def(self, node: cst.CSTNode) -> None:

@@ -48,6 +48,13 @@ class Call:
     # comprehension, or the operand of ``yield from`` (a generator's body then runs here).
     iterated: bool = False
     in_handler: bool = False  # inside an ``except`` clause: runs only when an exception is handled
+    # The conditions on plain names under which the call runs (``if root is None:``,
+    # ``store or SkillStore()``), innermost last: ``(name, state)``, state one of GUARD_STATES.
+    guards: tuple[tuple[str, str], ...] = ()
+
+
+GUARD_STATES = ("none", "not-none", "falsy", "truthy")
+NEGATED_GUARD = {"none": "not-none", "not-none": "none", "falsy": "truthy", "truthy": "falsy"}
 
 
 @dataclass(frozen=True)
@@ -204,6 +211,7 @@ class FunctionSummary:
     yields: tuple[Expr, ...] = ()
     return_values: tuple[Expr, ...] = ()
     awaits: bool = False  # ``await`` / ``async for`` / ``async with`` in its own body
+    guard_names: frozenset[str] = frozenset()  # names its calls' guards test
 
     def param(self, name: str) -> Optional[Param]:
         for p in self.params:
