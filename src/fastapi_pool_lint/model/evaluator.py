@@ -178,8 +178,7 @@ def keyword_argument(call: Call, keyword: str) -> Optional[Expr]:
 def _is_interesting(value: Value) -> bool:
     if isinstance(value, OneOf):
         return any(_is_interesting(v) for v in value.options)
-    # An explicit ``None`` overrides the parameter's annotation: ``get(None, ...)`` is no session.
-    return isinstance(value, _CONTEXT_TYPES) or (isinstance(value, Literal) and value.value is None)
+    return isinstance(value, _CONTEXT_TYPES)
 
 
 class Evaluator:
@@ -578,7 +577,11 @@ class Evaluator:
                 continue
             env = self.class_env(current)
             outer = Env(env.module, env.function)
-            bases = [self.eval(base, outer) for base in summary.bases]
+            # ``class UserRepo(BaseRepo[User])``: a generic base is the class it subscripts.
+            bases = [
+                self.eval(base.value if isinstance(base, Subscript) else base, outer)
+                for base in summary.bases
+            ]
             stack.extend(reversed([b for b in bases if isinstance(b, ClassRef)]))
         result = tuple(seen)
         self._mros[ref] = result
@@ -869,10 +872,16 @@ class Evaluator:
         value = self.eval(expr, env)
         if _is_interesting(value):
             return value
+        # Facts about None and truthiness come from how the argument is written, never from its
+        # evaluated value (``x if c else None`` evaluates to ``None`` when ``x`` is unreadable).
+        if isinstance(expr, Const):
+            if expr.value is None:
+                # An explicit ``None`` overrides the parameter's annotation: ``get(None, ...)``
+                # is no session.
+                return Literal(None)
+            return Literal(expr.value) if tested else None
         if not tested:
             return None
-        if isinstance(value, Literal):
-            return value
         if isinstance(expr, (Seq, DictExpr)):
             return Given(bool(expr.items))
         if isinstance(expr, StrPrefix):
@@ -891,6 +900,7 @@ class Evaluator:
         if function is None:
             return UNKNOWN
         if self._call_depth >= MAX_CALL_DEPTH:
+            self._cutoffs += 1  # an answer cut short here must not be memoised for good
             return UNKNOWN
         self._call_depth += 1
         try:
@@ -965,7 +975,10 @@ class Evaluator:
         if init is None:
             return plain
         function = self.project.function(init)
-        if function is None or not function.params or self._call_depth >= MAX_CALL_DEPTH:
+        if function is None or not function.params:
+            return plain
+        if self._call_depth >= MAX_CALL_DEPTH:
+            self._cutoffs += 1
             return plain
         self._call_depth += 1
         try:
@@ -1126,6 +1139,17 @@ class Evaluator:
             passed = self.param_from_callers(ref, index)
             if not isinstance(passed, Unknown):
                 return passed
+        if any(
+            isinstance(o, DbObject) and o.kind not in known.SYNC_KINDS for o in options(declared)
+        ):
+            # ``def __init__(self, session: AsyncSession)`` handed a sync ``Session`` by its
+            # callers: the annotation is wrong, and the unawaited calls on it really block.
+            passed = self.param_from_callers(ref, index)
+            synchronous = [
+                o for o in options(passed) if isinstance(o, DbObject) and o.kind in known.SYNC_KINDS
+            ]
+            if synchronous:
+                return join((declared, *synchronous))
         return declared
 
     def declared_param(self, ref: FunctionRef, index: int) -> Value:
