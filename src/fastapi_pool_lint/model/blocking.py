@@ -49,8 +49,6 @@ from .values import (
     options,
 )
 
-_NO_CUT = 1 << 30
-
 
 @dataclass(frozen=True)
 class Step:
@@ -111,12 +109,7 @@ class BlockingAnalysis:
         self.max_depth = max_depth
         self.extra_methods = extra_methods
         self._helper_chains: dict[object, Optional[tuple[Step, ...]]] = {}
-        # Helpers being followed, with their position on the stack, and the lowest position a
-        # cut-off (recursion back into a helper being followed) reached since: a negative answer
-        # that depended on a cut-off above it is provisional and not memoised (it would make
-        # the findings depend on the order in which coroutines are visited).
-        self._active: dict[object, int] = {}
-        self._low = _NO_CUT
+        self._active: set[object] = set()
 
     def blocking_calls(self) -> Iterator[BlockingCall]:
         """Every call in an ``async def`` body that blocks, with its chain."""
@@ -238,17 +231,12 @@ class BlockingAnalysis:
         key = (ref, context, depth, outer)
         if key in self._helper_chains:
             return self._helper_chains[key]
-        active_key = (ref, context, outer)
-        position = self._active.get(active_key)
-        if position is not None:
-            self._low = min(self._low, position)
+        if (ref, context, outer) in self._active:
             return None
-        position = len(self._active)
-        self._active[active_key] = position
-        saved_low, self._low = self._low, _NO_CUT
-        result: Optional[tuple[Step, ...]] = None
+        self._active.add((ref, context, outer))
         try:
             function = self.project.function(ref)
+            result: Optional[tuple[Step, ...]] = None
             if function is not None:
                 env = Env(ref.module, ref.key, context=context, outer=outer)
                 for call in function.body.calls:
@@ -268,11 +256,8 @@ class BlockingAnalysis:
                             result = (step,)
                             break
         finally:
-            del self._active[active_key]
-            low = self._low
-            self._low = min(saved_low, low if low < position else _NO_CUT)
-        if result is not None or low >= position:
-            self._helper_chains[key] = result
+            self._active.discard((ref, context, outer))
+        self._helper_chains[key] = result
         return result
 
     def _ruled_out(self, call: Call, function: FunctionSummary, env: Env) -> bool:

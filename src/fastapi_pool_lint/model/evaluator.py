@@ -577,11 +577,7 @@ class Evaluator:
                 continue
             env = self.class_env(current)
             outer = Env(env.module, env.function)
-            # ``class UserRepo(BaseRepo[User])``: a generic base is the class it subscripts.
-            bases = [
-                self.eval(base.value if isinstance(base, Subscript) else base, outer)
-                for base in summary.bases
-            ]
+            bases = [self.eval(base, outer) for base in summary.bases]
             stack.extend(reversed([b for b in bases if isinstance(b, ClassRef)]))
         result = tuple(seen)
         self._mros[ref] = result
@@ -900,7 +896,6 @@ class Evaluator:
         if function is None:
             return UNKNOWN
         if self._call_depth >= MAX_CALL_DEPTH:
-            self._cutoffs += 1  # an answer cut short here must not be memoised for good
             return UNKNOWN
         self._call_depth += 1
         try:
@@ -978,7 +973,6 @@ class Evaluator:
         if function is None or not function.params:
             return plain
         if self._call_depth >= MAX_CALL_DEPTH:
-            self._cutoffs += 1
             return plain
         self._call_depth += 1
         try:
@@ -1139,17 +1133,6 @@ class Evaluator:
             passed = self.param_from_callers(ref, index)
             if not isinstance(passed, Unknown):
                 return passed
-        if any(
-            isinstance(o, DbObject) and o.kind not in known.SYNC_KINDS for o in options(declared)
-        ):
-            # ``def __init__(self, session: AsyncSession)`` handed a sync ``Session`` by its
-            # callers: the annotation is wrong, and the unawaited calls on it really block.
-            passed = self.param_from_callers(ref, index)
-            synchronous = [
-                o for o in options(passed) if isinstance(o, DbObject) and o.kind in known.SYNC_KINDS
-            ]
-            if synchronous:
-                return join((declared, *synchronous))
         return declared
 
     def declared_param(self, ref: FunctionRef, index: int) -> Value:
