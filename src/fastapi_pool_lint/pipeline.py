@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from .config import Settings
-from .discovery import SourceFile, discover
+from .discovery import SourceFile, discover, read_source_file
 from .findings import Finding, Location, Related, Span
 from .fixes import attach_fixes
 from .model.analysis import ProjectAnalysis
@@ -37,7 +37,7 @@ class CheckResult:
 
 def read_source(source: SourceFile) -> bytes:
     try:
-        return source.path.read_bytes()
+        return read_source_file(source.path)
     except OSError as error:
         raise ParseFailure(f"cannot read: {error.strerror or error}") from None
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Union
 
 from .config import Settings
-from .discovery import DiscoveryError, find_project_root
+from .discovery import DiscoveryError, find_project_root, unusable
 from .findings import Finding
 from .pipeline import CheckResult, run_check
 
@@ -30,9 +30,10 @@ class ScopedResult:
 
 def _target(path: Path, cwd: Path) -> Path:
     absolute = path if path.is_absolute() else cwd / path
+    problem = unusable(absolute)
+    if problem is not None and not absolute.is_dir():
+        raise DiscoveryError(f"{path}: {problem}")
     if not absolute.exists():
-        if absolute.is_symlink():
-            raise DiscoveryError(f"{path}: broken symbolic link")
         raise DiscoveryError(f"{path}: no such file or directory")
     return Path(os.path.realpath(absolute))
 

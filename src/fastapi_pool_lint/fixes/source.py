@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Optional, Union
 
 import libcst as cst
 
-from ..discovery import SourceFile
+from ..discovery import SourceFile, read_source_file
 from ..model.project import ProjectModel
 from ..parsing import ParseFailure, parse_source
 from ..summary.builder import summarise
@@ -96,7 +96,7 @@ class ParsedModule:
 def read_module(source: SourceFile) -> ParsedModule:
     """Read, parse and anchor one module; every failure is a :class:`CannotFix`."""
     try:
-        data = source.path.read_bytes()
+        data = read_source_file(source.path)
     except OSError as error:
         raise CannotFix(f"cannot read {source.display}: {error.strerror or error}") from None
     try:
