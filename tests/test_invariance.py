@@ -45,3 +45,38 @@ def test_working_directory_does_not_matter(project: Path) -> None:
     here = _absolute(run_check([project], Settings(), project), project)
     for cwd in (project.parent, FIXTURES.parent.parent, Path("/")):
         assert _absolute(run_check([project], Settings(), cwd), cwd) == here
+
+
+_DUMP_ALL = """
+import json, sys
+from pathlib import Path
+from fastapi_pool_lint.pipeline import run_check
+from fastapi_pool_lint.settings_loader import discover_settings
+out = {}
+for name in sys.argv[1:]:
+    path = Path(name)
+    settings, _ = discover_settings(path)
+    result = run_check([path], settings, path)
+    out[path.name] = sorted(
+        (f.location.path, f.location.span.line, f.code, f.message) for f in result.findings
+    )
+print(json.dumps(out))
+"""
+
+
+def test_string_hashing_does_not_matter() -> None:
+    """Nothing may depend on set iteration order, which changes with ``PYTHONHASHSEED``."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    runs = []
+    for seed in ("0", "1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", _DUMP_ALL, *map(str, PROJECTS)],
+            env=env, capture_output=True, text=True, timeout=600, check=True,
+        )
+        runs.append(json.loads(done.stdout))
+    assert runs[0] == runs[1] == runs[2]

@@ -19,9 +19,10 @@ import click
 
 from . import __version__
 from .config import Settings
-from .discovery import DiscoveryError, display_path
+from .discovery import DiscoveryError, display_path, find_project_root
 from .fixing import exit_code as fix_exit_code
 from .fixing import render_diff, render_report, run_fix
+from .parallel import default_jobs
 from .report.github import render_github
 from .report.json_report import render_json
 from .report.sarif import render_sarif
@@ -198,6 +199,14 @@ def fix(paths: tuple[Path, ...], config_path: Optional[Path], select: tuple[str,
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary line.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Worker processes for parsing (default 0: one per CPU).",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write .fastapi_pool_lint_cache/.")
 @click.option("--fix", "apply_fix", is_flag=True, help="Apply fixes first, then report what is left.")
 @fix_options
 def check(
@@ -212,6 +221,8 @@ def check(
     output_file: Optional[Path],
     quiet: bool,
     exit_zero: bool,
+    jobs: int,
+    no_cache: bool,
     apply_fix: bool,
     **fix_flags: Any,
 ) -> None:
@@ -241,7 +252,9 @@ def check(
         if fix_flags["diff"] or code == EXIT_ERROR:
             sys.exit(code)
     try:
-        scoped = check_paths(targets, settings_for, cwd)
+        scoped = check_paths(
+            targets, settings_for, cwd, jobs=jobs or default_jobs(), cache=not no_cache
+        )
     except (ConfigError, DiscoveryError) as problem:
         _fail(str(problem))
     result = scoped.result
@@ -271,6 +284,26 @@ def check(
     if result.findings and not exit_zero:
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_CLEAN)
+
+
+@cli.group(name="cache")
+def cache_group() -> None:
+    """Manage the analysis cache (.fastapi_pool_lint_cache/ in the project root)."""
+
+
+@cache_group.command(name="clean")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+def cache_clean(path: Optional[Path]) -> None:
+    """Remove the cache of the project holding PATH (default: the current directory)."""
+    from .cache import CACHE_DIR_NAME, clean
+
+    start = (path or Path(".")).resolve()
+    if not start.exists():
+        raise click.BadParameter(f"{path}: no such file or directory", param_hint="PATH")
+    root = find_project_root([start])
+    removed = clean(root)
+    where = root / CACHE_DIR_NAME
+    click.echo(f"removed {where}" if removed else f"no cache at {where}")
 
 
 @cli.command(name="rules")

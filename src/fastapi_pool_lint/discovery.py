@@ -12,6 +12,7 @@ import picks the candidate nearest to the importing file.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
@@ -251,26 +252,51 @@ def _dotted(path: Path, root: Path) -> Optional[str]:
     return ".".join(parts)
 
 
-def module_names(path: Path, project_root: Path) -> tuple[str, tuple[str, ...]]:
-    """The primary module name of ``path`` and every name it can be imported under."""
+def _import_roots(path: Path, project_root: Path) -> tuple[Path, list[Path]]:
+    """The package root of ``path``'s directory and the roots it may be imported from."""
     roots: list[Path] = []
     package_root = _package_root(path)
     if package_root != path.parent:
         roots.append(package_root)
-    roots.append(path.parent)
+    else:
+        # Outside a regular package, a script's own directory is an import root (``python
+        # main.py``). Inside one it is not: Python 3 has no implicit relative imports, and a
+        # sibling ``routers/auth.py`` must not shadow the top-level ``auth.py``.
+        roots.append(path.parent)
     if project_root in path.parent.parents:
         for ancestor in path.parent.parents:
             if ancestor == project_root or ancestor.name == "src" or any((ancestor / m).exists() for m in ROOT_MARKERS):
                 roots.append(ancestor)
             if ancestor == project_root:
                 break
+    return package_root, roots
+
+
+def module_names(
+    path: Path,
+    project_root: Path,
+    roots_by_directory: Optional[dict[Path, tuple[Path, list[Path]]]] = None,
+) -> tuple[str, tuple[str, ...]]:
+    """The primary module name of ``path`` and every name it can be imported under.
+
+    ``roots_by_directory`` memoises the import roots per directory (they depend on the
+    directory only): ``discover`` passes one, so a directory's markers are looked up once.
+    """
+    found = roots_by_directory.get(path.parent) if roots_by_directory is not None else None
+    if found is None:
+        found = _import_roots(path, project_root)
+        if roots_by_directory is not None:
+            roots_by_directory[path.parent] = found
+    package_root, roots = found
     names: list[str] = []
     for root in roots:
         name = _dotted(path, root)
         if name and name not in names:
             names.append(name)
     if not names:
-        names.append(path.stem if path.stem.isidentifier() else "_" + str(abs(hash(path))))
+        # A stable name (not ``hash()``, which changes between runs): cache keys depend on it.
+        stable = hashlib.blake2b(str(path).encode(), digest_size=6).hexdigest()
+        names.append(path.stem if path.stem.isidentifier() else "_" + stable)
     primary = names[0]
     if package_root == path.parent and path.name != "__init__.py":
         # Not inside a regular package: prefer the name relative to the nearest import root,
@@ -290,12 +316,13 @@ def discover(
     top = project_root
     seen: set[Path] = set()
     files: list[SourceFile] = []
+    roots_by_directory: dict[Path, tuple[Path, list[Path]]] = {}
     for path in iter_python_files(absolute, top, exclude):
         resolved = Path(os.path.abspath(path))
         if resolved in seen:
             continue
         seen.add(resolved)
-        primary, aliases = module_names(resolved, project_root)
+        primary, aliases = module_names(resolved, project_root, roots_by_directory)
         files.append(
             SourceFile(
                 path=resolved,

@@ -54,6 +54,8 @@ def check_paths(
     cwd: Path,
     *,
     honour_noqa: bool = True,
+    jobs: int = 1,
+    cache: bool = False,
 ) -> ScopedResult:
     """Analyse the project(s) around ``paths`` and report what lies under ``paths``.
 
@@ -65,7 +67,9 @@ def check_paths(
     for root, group in group_by_project(targets).items():
         report_only = None if root in group else group
         chosen = settings(root) if callable(settings) else settings
-        result = run_check([root], chosen, cwd, report_only, honour_noqa=honour_noqa)
+        result = run_check(
+            [root], chosen, cwd, report_only, honour_noqa=honour_noqa, jobs=jobs, cache=cache
+        )
         merged.findings.extend(result.findings)
         merged.errors.extend(result.errors)
         merged.files.extend(result.files)

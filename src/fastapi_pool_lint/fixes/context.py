@@ -39,7 +39,7 @@ class FixContext:
     @cached_property
     def _blocking(self) -> dict[tuple[str, int], BlockingCall]:
         return {
-            (b.coroutine.module, b.call.node): b for b in self.analysis.blocking.blocking_calls()
+            (b.coroutine.module, b.node): b for b in self.analysis.blocking.blocking_calls()
         }
 
     def blocking_call(self, finding: Finding) -> BlockingCall:

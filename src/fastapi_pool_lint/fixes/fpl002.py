@@ -147,6 +147,8 @@ class BlockingCallFixer(Fixer):
         function = project.function(ref)
         assert function is not None
         call = blocking.call
+        if call is None:
+            raise CannotFix("the coroutine iterates a Query itself: there is no call to wrap")
         if call.awaited:
             raise CannotFix("the call is already awaited")
         parsed = self.context.parsed(ref.module)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Optional
 
-from ..summary.records import Attr, Call
+from ..summary.records import Attr, Call, Iteration, NodeId
 from . import known
 from .callgraph import CallGraph
 from .evaluator import Env, Evaluator, call_argument, render
@@ -23,8 +23,10 @@ from .project import ProjectModel
 from .values import (
     BoundMethod,
     ClassRef,
+    Closure,
     DbMethod,
     DbObject,
+    External,
     FunctionRef,
     Instance,
     Origin,
@@ -45,8 +47,9 @@ class Step:
 @dataclass(frozen=True)
 class BlockingCall:
     coroutine: FunctionRef
-    call: Call
-    chain: tuple[Step, ...]  # chain[0] is ``call`` itself; chain[-1] the database call
+    node: NodeId  # where in the coroutine: the call, or the iterable of a ``for``
+    chain: tuple[Step, ...]  # chain[0] is at ``node``; chain[-1] the database call
+    call: Optional[Call] = None  # None when the coroutine itself iterates a Query
 
     @property
     def chain_text(self) -> str:
@@ -103,7 +106,25 @@ class BlockingAnalysis:
             for call in function.body.calls:
                 chain = self.chain(call, env, 0)
                 if chain is not None:
-                    yield BlockingCall(ref, call, chain)
+                    yield BlockingCall(ref, call.node, chain, call)
+            for iteration in function.body.iterations:
+                step = self.iteration_step(iteration, env)
+                if step is not None:
+                    yield BlockingCall(ref, iteration.node, (step,))
+
+    def _sync_query(self, value: Value) -> Optional[DbObject]:
+        for option in options(value):
+            if isinstance(option, DbObject) and option.kind == "query":
+                return option
+        return None
+
+    def iteration_step(self, iteration: Iteration, env: Env) -> Optional[Step]:
+        """``for row in session.query(...)``: iterating a Query runs its SELECT."""
+        query = self._sync_query(self.evaluator.eval(iteration.value, env))
+        if query is None:
+            return None
+        site = Site(env.module, iteration.node)
+        return Step(site, "iterating Session.query(...)", None, query.origin)
 
     def chain(self, call: Call, env: Env, depth: int) -> Optional[tuple[Step, ...]]:
         site = Site(env.module, call.node)
@@ -112,6 +133,12 @@ class BlockingAnalysis:
             return (Step(site, metadata, None),)
         callee = self.evaluator.eval(call.func, env)
         for option in options(callee):
+            if isinstance(option, External) and option.qname in known.ITERATING_BUILTINS:
+                query = self._sync_query(self.evaluator.eval(call_argument(call, 0, ""), env))
+                if query is not None:
+                    name = option.qname.rsplit(".", 1)[-1]
+                    return (Step(site, f"{name}(Session.query(...))", None, query.origin),)
+                continue
             if isinstance(option, DbMethod):
                 # ``await session.execute(...)``: the code treats the object as async, so our
                 # inference that it is a sync session is the likelier mistake.
@@ -123,14 +150,20 @@ class BlockingAnalysis:
                 # An awaited call to a sync function returns an awaitable (a decorator we do
                 # not know made it async): the body does not run here.
                 continue
-            target, receiver = self._helper(option)
+            target, receiver, outer = self._helper(option)
             if target is None:
                 continue
             function = self.project.function(target)
             if function is None or function.is_async:
                 continue
+            if function.is_generator and known.CONTEXTMANAGER not in (
+                self.evaluator.decorator_names(target)
+            ):
+                # Calling a generator function runs none of its body: whoever iterates the
+                # generator does (``StreamingResponse`` iterates sync ones in the threadpool).
+                continue
             context = self.evaluator.bind_arguments(function, receiver, call.args, env)
-            rest = self._helper_chain(target, context, depth + 1)
+            rest = self._helper_chain(target, context, depth + 1, outer)
             if rest is not None:
                 return (Step(site, render(call.func), target), *rest)
         return None
@@ -146,37 +179,55 @@ class BlockingAnalysis:
                 return f"MetaData.{func.attr}()"
         return None
 
-    def _helper(self, value: Value) -> tuple[Optional[FunctionRef], Optional[Value]]:
+    def _helper(
+        self, value: Value
+    ) -> tuple[Optional[FunctionRef], Optional[Value], tuple[tuple[str, Value], ...]]:
+        """The function a call runs, its receiver, and the closure bindings it runs with."""
         if isinstance(value, FunctionRef):
-            return value, None
+            decorated = self.evaluator.decorated(value)  # ``@with_session``: the wrapper runs
+            if isinstance(decorated, Closure):
+                return decorated.function, None, decorated.outer
+            return value, None, ()
+        if isinstance(value, Closure):
+            return value.function, None, value.outer
         if isinstance(value, BoundMethod):
-            return value.function, value.receiver
+            return value.function, value.receiver, ()
         if isinstance(value, ClassRef):
-            return self.evaluator.find_method(value, "__init__"), Instance(value)
+            return self.evaluator.find_method(value, "__init__"), Instance(value), ()
         if isinstance(value, Instance):
-            return self.evaluator.find_method(value.cls, "__call__"), value
-        return None, None
+            return self.evaluator.find_method(value.cls, "__call__"), value, ()
+        return None, None, ()
 
     def _helper_chain(
-        self, ref: FunctionRef, context: tuple[tuple[str, Value], ...], depth: int
+        self,
+        ref: FunctionRef,
+        context: tuple[tuple[str, Value], ...],
+        depth: int,
+        outer: tuple[tuple[str, Value], ...] = (),
     ) -> Optional[tuple[Step, ...]]:
-        key = (ref, context, depth)
+        key = (ref, context, depth, outer)
         if key in self._helper_chains:
             return self._helper_chains[key]
-        if (ref, context) in self._active:
+        if (ref, context, outer) in self._active:
             return None
-        self._active.add((ref, context))
+        self._active.add((ref, context, outer))
         try:
             function = self.project.function(ref)
             result: Optional[tuple[Step, ...]] = None
             if function is not None:
-                env = Env(ref.module, ref.key, context=context)
+                env = Env(ref.module, ref.key, context=context, outer=outer)
                 for call in function.body.calls:
                     result = self.chain(call, env, depth)
                     if result is not None:
                         break
+                if result is None:
+                    for iteration in function.body.iterations:
+                        step = self.iteration_step(iteration, env)
+                        if step is not None:
+                            result = (step,)
+                            break
         finally:
-            self._active.discard((ref, context))
+            self._active.discard((ref, context, outer))
         self._helper_chains[key] = result
         return result
 

@@ -9,7 +9,7 @@ from typing import Optional
 from ..summary.records import Call
 from .evaluator import Env, Evaluator
 from .project import ProjectModel
-from .values import BoundMethod, ClassRef, FunctionRef, Instance, Value, options
+from .values import BoundMethod, ClassRef, Closure, FunctionRef, Instance, Value, options
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,8 @@ class CallGraph:
 def _target(value: Value, evaluator: Evaluator) -> tuple[Optional[FunctionRef], Optional[Value]]:
     if isinstance(value, FunctionRef):
         return value, None
+    if isinstance(value, Closure):
+        return value.function, None
     if isinstance(value, BoundMethod):
         return value.function, value.receiver
     if isinstance(value, ClassRef):

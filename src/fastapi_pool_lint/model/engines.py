@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Optional
@@ -34,12 +35,21 @@ class EngineCall:
         return any(arg.star == "**" for arg in self.call.args)
 
 
+_ENGINE_CALLS: weakref.WeakKeyDictionary[CallGraph, list[EngineCall]] = weakref.WeakKeyDictionary()
+
+
 def engine_calls(calls: CallGraph) -> Iterator[EngineCall]:
-    for env, call, callee in calls.evaluated:
-        for option in options(callee):
-            if isinstance(option, External) and option.qname in ENGINE_FACTORIES:
-                yield EngineCall(env, call, option.qname)
-                break
+    """Every call of an engine or pool factory (found once per call graph, asked by two rules)."""
+    found = _ENGINE_CALLS.get(calls)
+    if found is None:
+        found = []
+        for env, call, callee in calls.evaluated:
+            for option in options(callee):
+                if isinstance(option, External) and option.qname in ENGINE_FACTORIES:
+                    found.append(EngineCall(env, call, option.qname))
+                    break
+        _ENGINE_CALLS[calls] = found
+    return iter(found)
 
 
 def is_none(value: Value) -> bool:
@@ -77,17 +87,23 @@ def pool_timeout_none(engine: EngineCall, evaluator: Evaluator) -> Optional[str]
     return None
 
 
-def url_scheme(value: Value) -> Optional[str]:
-    """The scheme of a database URL the analysis can read (``postgresql+psycopg``...)."""
-    for option in options(value):
+def url_schemes(value: Value) -> Optional[set[str]]:
+    """The schemes a database URL may have (``postgresql+psycopg``...), or None when any of
+    its possible values cannot be read."""
+    schemes: set[str] = set()
+    alternatives = options(value)
+    if not alternatives:
+        return None
+    for option in alternatives:
         text = None
         if isinstance(option, Literal) and isinstance(option.value, str):
             text = option.value
         elif isinstance(option, LiteralPrefix):
             text = option.prefix
-        if text and ":" in text:
-            return text.split(":", 1)[0].lower()
-    return None
+        if not text or ":" not in text:
+            return None
+        schemes.add(text.split(":", 1)[0].lower())
+    return schemes
 
 
 def pool_class(engine: EngineCall, evaluator: Evaluator) -> Optional[set[str]]:
@@ -107,5 +123,6 @@ def implicit_timeout_pooled(engine: EngineCall, evaluator: Evaluator) -> bool:
     pools = pool_class(engine, evaluator)
     if pools is not None:
         return bool(pools) and pools <= known.QUEUE_POOLS
-    scheme = url_scheme(evaluator.eval(call_argument(engine.call, 0, "url"), engine.env))
-    return not (scheme is not None and scheme.startswith("sqlite"))
+    schemes = url_schemes(evaluator.eval(call_argument(engine.call, 0, "url"), engine.env))
+    # Silent only when every URL the engine can get is SQLite's.
+    return schemes is None or not all(scheme.startswith("sqlite") for scheme in schemes)

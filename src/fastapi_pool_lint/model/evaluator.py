@@ -44,11 +44,13 @@ from . import known
 from .project import ProjectModel
 from .values import (
     UNKNOWN,
+    UNREADABLE,
     AnnotatedType,
     AppMethod,
     AppObject,
     BoundMethod,
     ClassRef,
+    Closure,
     ContextManagerValue,
     Coroutine,
     DbMethod,
@@ -58,6 +60,8 @@ from .values import (
     FunctionRef,
     GeneratorValue,
     Instance,
+    Kwargs,
+    KwargsGet,
     Literal,
     LiteralPrefix,
     Marker,
@@ -67,6 +71,7 @@ from .values import (
     RequestState,
     SessionFactory,
     Site,
+    SuperProxy,
     Unknown,
     Value,
     join,
@@ -76,7 +81,10 @@ from .values import (
 if TYPE_CHECKING:
     from .callgraph import CallGraph
 
-BUILTIN_NAMES = frozenset({"next", "property", "staticmethod", "classmethod", "super", "iter"})
+BUILTIN_NAMES = frozenset(
+    {"next", "property", "staticmethod", "classmethod", "super", "iter"}
+    | {"list", "tuple", "set", "frozenset", "sorted", "dict"}
+)
 MAX_CALL_DEPTH = 8
 MAX_EVAL_DEPTH = 150
 # Values worth carrying from a call site into the callee: the rest never changes a finding and
@@ -91,6 +99,8 @@ _CONTEXT_TYPES = (
     AppObject,
     ContextManagerValue,
     GeneratorValue,
+    Kwargs,
+    Closure,
 )
 
 
@@ -102,6 +112,22 @@ class Env:
     function: Optional[str] = None
     class_body: Optional[str] = None
     context: tuple[tuple[str, Value], ...] = ()
+    outer: tuple[tuple[str, Value], ...] = ()  # enclosing functions' bound names (closures)
+
+    def __hash__(self) -> int:
+        # Envs key every memo table: hash the fields (the context's values included) once.
+        try:
+            return self.__dict__["_hash"]  # type: ignore[no-any-return]
+        except KeyError:
+            value = hash((self.module, self.function, self.class_body, self.context, self.outer))
+            object.__setattr__(self, "_hash", value)
+            return value
+
+    def __getstate__(self) -> dict[str, object]:
+        # String hashes differ between processes: a copied or pickled Env hashes afresh.
+        state = dict(self.__dict__)
+        state.pop("_hash", None)
+        return state
 
 
 def render(expr: Expr) -> str:
@@ -174,8 +200,11 @@ class Evaluator:
         self._mros: dict[ClassRef, tuple[ClassRef, ...]] = {}
         self._request_state: dict[str, Value] = {}
         self._state_assigns: Optional[dict[str, list[tuple[Env, Expr, Optional[Expr]]]]] = None
+        self._param_markers: dict[tuple[FunctionRef, int], tuple[Optional[Marker], Value]] = {}
+        self._decorated: dict[FunctionRef, Value] = {}
         self._active: set[object] = set()
         self._cutoffs = 0
+        self._provisional: dict[tuple[int, Any], Value] = {}
         self._depth = 0
         self._call_depth = 0
 
@@ -184,13 +213,20 @@ class Evaluator:
     def _memo(self, table: dict[Any, Value], key: Any, compute: Callable[[], Value]) -> Value:
         """``compute()`` once per key; a cycle or the depth limit answers UNKNOWN.
 
-        A result that depended on such a cut-off is not cached: it may be incomplete only
-        because of the order in which questions were asked.
+        A result that depended on such a cut-off is not cached for good: it may be incomplete
+        only because of the order in which questions were asked. It is kept until the outermost
+        question is answered, though: recomputing it at every turn of a cycle is exponential in
+        the cycle's length (a request.state attribute fed back through a helper's callers took
+        an hour on a 3,000-module service). Using a kept answer counts as a cut-off itself.
         """
         cached = table.get(key)
         if cached is not None:
             return cached
         guard = (id(table), key)
+        provisional = self._provisional.get(guard)
+        if provisional is not None:
+            self._cutoffs += 1
+            return provisional
         if guard in self._active or self._depth > MAX_EVAL_DEPTH:
             self._cutoffs += 1
             return UNKNOWN
@@ -204,6 +240,10 @@ class Evaluator:
             self._active.discard(guard)
         if self._cutoffs == before:
             table[key] = value
+        else:
+            self._provisional[guard] = value
+        if self._depth == 0:
+            self._provisional.clear()
         return value
 
     # ------------------------------------------------------------------ environments
@@ -267,6 +307,8 @@ class Evaluator:
 
     def subscript(self, expr: Subscript, env: Env) -> Value:
         base = self.eval(expr.value, env)
+        if isinstance(base, Kwargs) and len(expr.items) == 1:
+            return _kwarg(base, expr.items[0])
         if not isinstance(base, External) or not expr.items:
             return UNKNOWN
         if base.qname == known.ANNOTATED:
@@ -283,7 +325,11 @@ class Evaluator:
     # ------------------------------------------------------------------ names
 
     def lookup(self, name: str, env: Env) -> Value:
-        return self._memo(self._names, (env, name), lambda: self._lookup(name, env))
+        key = (env, name)
+        found = self._names.get(key)  # the common case, without building the closure
+        if found is not None:
+            return found
+        return self._memo(self._names, key, lambda: self._lookup(name, env))
 
     def _lookup(self, name: str, env: Env) -> Value:
         context = dict(env.context)
@@ -291,7 +337,14 @@ class Evaluator:
             return context[name]
         found = self.local_bindings(name, env)
         if found is not None:
-            return self._bindings(*found)
+            bindings, scope_env = found
+            if env.outer and scope_env.function != env.function:
+                # A name of an enclosing function: what it was bound to when this closure
+                # was made, if that is known.
+                for outer_name, value in env.outer:
+                    if outer_name == name:
+                        return value
+            return self._bindings(bindings, scope_env)
         return self.module_member(env.module, name)
 
     def _is_global(self, name: str, env: Env) -> bool:
@@ -361,7 +414,10 @@ class Evaluator:
         if isinstance(binding, ImportBinding):
             return self.qualified(binding.target, env.module)
         if isinstance(binding, DefBinding):
-            return FunctionRef(env.module, binding.key)
+            ref = FunctionRef(env.module, binding.key)
+            if env.function is not None and (env.context or env.outer):
+                return Closure(ref, _merge(env.outer, env.context))
+            return ref
         if isinstance(binding, ClassBinding):
             return ClassRef(env.module, binding.key)
         if isinstance(binding, ParamBinding):
@@ -376,8 +432,11 @@ class Evaluator:
             value = self.enter(self.eval(binding.value, env), is_async=True)
         else:
             value = UNKNOWN
-        if isinstance(value, Unknown) and binding.annotation is not None:
-            value = self.instance_of(self.annotation(binding.annotation, env))
+        if binding.annotation is not None and (
+            isinstance(value, Unknown) or (isinstance(value, Literal) and value.value is None)
+        ):
+            # ``db: DatabaseManager = None``: set later (``global db`` in an init function).
+            value = join((value, self.instance_of(self.annotation(binding.annotation, env))))
         return value
 
     def qualified(self, dotted: str, importer: str) -> Value:
@@ -387,9 +446,11 @@ class Evaluator:
         return value
 
     def module_member(self, module_key: str, name: str) -> Value:
-        return self._memo(
-            self._members, (module_key, name), lambda: self._module_member(module_key, name)
-        )
+        key = (module_key, name)
+        found = self._members.get(key)
+        if found is not None:
+            return found
+        return self._memo(self._members, key, lambda: self._module_member(module_key, name))
 
     def _module_member(self, module_key: str, name: str) -> Value:
         module = self.project.modules[module_key]
@@ -441,7 +502,27 @@ class Evaluator:
             return RequestState() if attr == "state" else UNKNOWN
         if isinstance(value, RequestState):
             return self.request_state(attr)
+        if isinstance(value, Kwargs):
+            return KwargsGet(value) if attr == "get" else UNKNOWN
+        if isinstance(value, SuperProxy):
+            for cls in self.mro(value.cls)[1:]:
+                summary = self.project.cls(cls)
+                if summary is not None and attr in summary.methods:
+                    return self._method(FunctionRef(cls.module, summary.methods[attr]), value.receiver)
+            return UNKNOWN
         return UNKNOWN
+
+    def _method(self, method: FunctionRef, receiver: Value) -> Value:
+        """A method looked up through an instance or class ``receiver``, bound as Python does."""
+        decorators = self.decorator_names(method)
+        if known.STATICMETHOD in decorators:
+            return method
+        if known.CLASSMETHOD in decorators:
+            owner = receiver.cls if isinstance(receiver, Instance) else receiver
+            return BoundMethod(method, owner)
+        if isinstance(receiver, ClassRef):
+            return method  # ``Class.method(instance, ...)``: self is passed explicitly
+        return BoundMethod(method, receiver)
 
     def request_state(self, attr: str) -> Value:
         """``request.state.<attr>``: what any scope of the project assigns to it."""
@@ -503,6 +584,8 @@ class Evaluator:
             summary = self.project.cls(cls)
             if summary is None:
                 continue
+            if attr in summary.methods:
+                return self._method(FunctionRef(cls.module, summary.methods[attr]), ref)
             bindings = summary.body.bindings.get(attr)
             if bindings:
                 return self._bindings(bindings, self.class_env(cls))
@@ -522,9 +605,7 @@ class Evaluator:
                 decorators = self.decorator_names(method)
                 if decorators & known.PROPERTIES:
                     return self.call_function(method, instance, (), Env(cls.module))
-                if known.STATICMETHOD in decorators:
-                    return method
-                return BoundMethod(method, instance)
+                return self._method(method, instance)
         return self._memo(
             self._instance_attrs,
             (instance.cls, attr),
@@ -591,6 +672,9 @@ class Evaluator:
         return result
 
     def call_value(self, callee: Value, call: Call, env: Env) -> Value:
+        if isinstance(callee, KwargsGet):
+            key = call_argument(call, 0, "key")
+            return _kwarg(callee.kwargs, key) if key is not None else UNKNOWN
         if isinstance(callee, External):
             if callee.qname in self.session_factories:
                 return DbObject("session", Origin(render(call)))
@@ -607,7 +691,12 @@ class Evaluator:
         if isinstance(callee, DbMethod):
             return self.db_method_result(callee)
         if isinstance(callee, FunctionRef):
+            decorated = self.decorated(callee)
+            if decorated != callee:
+                return self.call_value(decorated, call, env)
             return self.call_function(callee, None, call.args, env)
+        if isinstance(callee, Closure):
+            return self.call_function(callee.function, None, call.args, env, callee.outer)
         if isinstance(callee, BoundMethod):
             return self.call_function(callee.function, callee.receiver, call.args, env)
         if isinstance(callee, ClassRef):
@@ -647,6 +736,12 @@ class Evaluator:
             return AppObject("app", Site(env.module, call.node))
         if qname == known.API_ROUTER:
             return AppObject("router", Site(env.module, call.node))
+        if qname == known.SUPER and not call.args:
+            return self._super(env)
+        if qname == known.DECLARATIVE_BASE:
+            # ``declarative_base(cls=Mixin)``: models inherit the mixin's methods.
+            mixin = self.eval(keyword_argument(call, "cls"), env)
+            return mixin if isinstance(mixin, ClassRef) else UNKNOWN
         if qname == known.NEXT:
             generator = self.eval(call_argument(call, 0, ""), env)
             return join(o.yields for o in options(generator) if isinstance(o, GeneratorValue))
@@ -662,6 +757,16 @@ class Evaluator:
         if kind is not None:
             return DbObject(kind, Origin(render(call)) if kind == "session" else None)
         return UNKNOWN
+
+    def _super(self, env: Env) -> Value:
+        """``super()`` in a method: the method's class and its first parameter's value."""
+        if env.function is None:
+            return UNKNOWN
+        function = self.project.function(FunctionRef(env.module, env.function))
+        if function is None or function.class_key is None or not function.params:
+            return UNKNOWN
+        receiver = self.lookup(function.params[0].name, env)
+        return SuperProxy(ClassRef(env.module, function.class_key), receiver)
 
     def _is_async_session_class(self, value: Value) -> bool:
         for option in options(value):
@@ -715,6 +820,8 @@ class Evaluator:
             bound[params[0].name] = receiver
             params = params[1:]
         positional = [p for p in params if p.kind in ("pos", "posonly")]
+        varkw = next((p.name for p in params if p.kind == "varkw"), None)
+        extra: dict[str, Value] = {}
         index = 0
         for arg in args:
             if arg.star:
@@ -733,6 +840,12 @@ class Evaluator:
                     value = self.eval(arg.value, env)
                     if _is_interesting(value):
                         bound[param.name] = value
+                elif param is None and varkw is not None:
+                    value = self.eval(arg.value, env)
+                    if _is_interesting(value):
+                        extra[arg.keyword] = value
+        if varkw is not None and extra:
+            bound[varkw] = Kwargs(tuple(sorted(extra.items(), key=lambda item: item[0])))
         return tuple(sorted(bound.items(), key=lambda item: item[0]))
 
     def call_function(
@@ -741,6 +854,7 @@ class Evaluator:
         receiver: Optional[Value],
         args: tuple[Arg, ...],
         env: Env,
+        outer: tuple[tuple[str, Value], ...] = (),
     ) -> Value:
         function = self.project.function(ref)
         if function is None:
@@ -752,30 +866,60 @@ class Evaluator:
             context = self.bind_arguments(function, receiver, args, env)
             decorators = self.decorator_names(ref)
             if known.CONTEXTMANAGER in decorators:
-                return ContextManagerValue(self.produced(ref, context, "yield"))
+                return ContextManagerValue(self.produced(ref, context, "yield", outer))
             if known.ASYNCCONTEXTMANAGER in decorators:
-                return ContextManagerValue(self.produced(ref, context, "yield"), is_async=True)
+                return ContextManagerValue(
+                    self.produced(ref, context, "yield", outer), is_async=True
+                )
             if function.is_generator:
                 if function.is_async:
                     return UNKNOWN
-                return GeneratorValue(self.produced(ref, context, "yield"))
-            result = self.produced(ref, context, "return")
+                return GeneratorValue(self.produced(ref, context, "yield", outer))
+            result = self.produced(ref, context, "return", outer)
             return Coroutine(result) if function.is_async else result
         finally:
             self._call_depth -= 1
 
     def produced(
-        self, ref: FunctionRef, context: tuple[tuple[str, Value], ...], what: str
+        self,
+        ref: FunctionRef,
+        context: tuple[tuple[str, Value], ...],
+        what: str,
+        outer: tuple[tuple[str, Value], ...] = (),
     ) -> Value:
-        """What a function returns (``what="return"``) or yields, under a caller's context."""
+        """What a function returns (``what="return"``) or yields, under a caller's context
+        (and, for a closure, what its enclosing functions' names were bound to)."""
         function = self.project.function(ref)
         if function is None:
             return UNKNOWN
-        env = Env(ref.module, ref.key, context=context)
+        env = Env(ref.module, ref.key, context=context, outer=outer)
         exprs = function.return_values if what == "return" else function.yields
-        return self._memo(
-            self._results, (ref, context, what), lambda: join(self.eval(e, env) for e in exprs)
-        )
+
+        def compute() -> Value:
+            value = join(self.eval(e, env) for e in exprs)
+            if _is_interesting(value):
+                return value
+            # A registry lookup or a third-party call: the return annotation still says what
+            # comes out (``-> Session``, ``-> Generator[Session, None, None]``).
+            return join((value, self.annotated_result(ref, function, what)))
+
+        return self._memo(self._results, (ref, context, what, outer), compute)
+
+    def annotated_result(self, ref: FunctionRef, function: FunctionSummary, what: str) -> Value:
+        """What a function's return annotation says it returns, or yields when ``what`` is
+        ``"yield"`` (the first argument of ``Generator[...]``/``Iterator[...]``...)."""
+        returns = function.returns
+        if returns is None:
+            return UNKNOWN
+        env = self.outer_env(ref, function)
+        if what == "yield" or known.CONTEXTMANAGER in self.decorator_names(ref):
+            if not isinstance(returns, Subscript) or not returns.items:
+                return UNKNOWN
+            origin = self.eval(returns.value, env)
+            if not (isinstance(origin, External) and origin.qname in known.GENERATOR_TYPES):
+                return UNKNOWN
+            returns = returns.items[0]
+        return self.instance_of(self.annotation(returns, env))
 
     def construct(
         self, ref: ClassRef, args: tuple[Arg, ...], env: Env, site: Optional[Site] = None
@@ -883,6 +1027,37 @@ class Evaluator:
 
     # ------------------------------------------------------------------ functions
 
+    def decorated(self, ref: FunctionRef) -> Value:
+        """What a function's name really holds once the project's own decorators are applied:
+        the ``wrapper`` a decorator returns (a ``Closure`` over the wrapped function), so a
+        call goes through what the wrapper does (``@with_session`` opening a session and
+        passing it in). Third-party decorators are taken as transparent."""
+        if "<project>" not in self.decorator_names(ref):
+            return ref
+        return self._memo(self._decorated, ref, lambda: self._apply_decorators(ref))
+
+    def _apply_decorators(self, ref: FunctionRef) -> Value:
+        function = self.project.function(ref)
+        if function is None:
+            return ref
+        env = self.outer_env(ref, function)
+        current: Value = ref
+        for decorator in reversed(function.decorators):  # the nearest decorator applies first
+            for option in options(self.eval(decorator, env)):
+                if isinstance(option, (FunctionRef, Closure)):
+                    target = option.function if isinstance(option, Closure) else option
+                    summary = self.project.function(target)
+                    if summary is None or summary.is_async or not summary.params:
+                        return ref
+                    outer = option.outer if isinstance(option, Closure) else ()
+                    context = ((summary.params[0].name, current),)
+                    wrapped = self.produced(target, context, "return", outer)
+                    if not isinstance(wrapped, (FunctionRef, Closure)):
+                        return ref  # not a decorator we can follow: keep the plain function
+                    current = wrapped
+                    break
+        return current
+
     def decorator_names(self, ref: FunctionRef) -> frozenset[str]:
         """Canonical names of a function's third-party decorators (``contextmanager``...)."""
         cached = self._decorators.get(ref)
@@ -892,7 +1067,7 @@ class Evaluator:
         for option in self._decorator_values(ref):
             if isinstance(option, External):
                 names.add(option.qname)
-            elif isinstance(option, FunctionRef):
+            elif isinstance(option, (FunctionRef, Closure)):
                 names.add("<project>")
             else:
                 names.add("<other>")
@@ -953,7 +1128,24 @@ class Evaluator:
     def param_marker(
         self, ref: FunctionRef, function: FunctionSummary, param: Param
     ) -> tuple[Optional[Marker], Value]:
-        """The ``Depends``/``Security`` marker of a parameter (default or ``Annotated``)."""
+        """The ``Depends``/``Security`` marker of a parameter (default or ``Annotated``).
+
+        Asked for every parameter by the FastAPI graph, the declared parameter values and the
+        dependency closures: memoised, unless a cut-off made the answer order-dependent.
+        """
+        key = (ref, param.node)
+        found = self._param_markers.get(key)
+        if found is not None:
+            return found
+        before = self._cutoffs
+        result = self._param_marker(ref, function, param)
+        if self._cutoffs == before:
+            self._param_markers[key] = result
+        return result
+
+    def _param_marker(
+        self, ref: FunctionRef, function: FunctionSummary, param: Param
+    ) -> tuple[Optional[Marker], Value]:
         env = self.outer_env(ref, function)
         annotation = self.annotation(param.annotation, env) if param.annotation else UNKNOWN
         if param.default is not None:
@@ -983,18 +1175,20 @@ class Evaluator:
         dependency = self.dependency_callable(marker, annotation or UNKNOWN)
         out: list[Value] = []
         for option in options(dependency):
-            if isinstance(option, FunctionRef):
-                function = self.project.function(option)
+            if isinstance(option, (FunctionRef, Closure)):
+                ref = option.function if isinstance(option, Closure) else option
+                outer = option.outer if isinstance(option, Closure) else ()
+                function = self.project.function(ref)
                 if function is None:
                     continue
-                decorators = self.decorator_names(option)
+                decorators = self.decorator_names(ref)
                 if function.is_generator and not decorators & {
                     known.CONTEXTMANAGER,
                     known.ASYNCCONTEXTMANAGER,
                 }:
-                    out.append(self.produced(option, (), "yield"))
+                    out.append(self.produced(ref, (), "yield", outer))
                 else:
-                    out.append(self.produced(option, (), "return"))
+                    out.append(self.produced(ref, (), "return", outer))
             elif isinstance(option, ClassRef):
                 out.append(self.construct(option, (), Env(option.module)))
             elif isinstance(option, SessionFactory):
@@ -1032,7 +1226,27 @@ class Evaluator:
             expr = call_argument(site.call, position, param.name) if position >= 0 else None
             if expr is not None:
                 values.append(self.eval(expr, site.env))
-        return join(values)
+        value = join(values)
+        if not isinstance(value, Unknown) and any(isinstance(v, Unknown) for v in values):
+            value = join((value, UNREADABLE))
+        return value
+
+
+def _merge(
+    outer: tuple[tuple[str, Value], ...], inner: tuple[tuple[str, Value], ...]
+) -> tuple[tuple[str, Value], ...]:
+    """Names bound by enclosing functions, the innermost winning."""
+    merged = dict(outer)
+    merged.update(inner)
+    return tuple(sorted(merged.items(), key=lambda item: item[0]))
+
+
+def _kwarg(kwargs: Kwargs, key: Expr) -> Value:
+    if isinstance(key, Const) and isinstance(key.value, str):
+        for name, value in kwargs.items:
+            if name == key.value:
+                return value
+    return UNKNOWN
 
 
 def marker_in(value: Value) -> Optional[Marker]:

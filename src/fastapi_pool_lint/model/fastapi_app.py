@@ -16,6 +16,7 @@ from .values import (
     AppObject,
     BoundMethod,
     ClassRef,
+    Closure,
     External,
     FunctionRef,
     Instance,
@@ -70,7 +71,7 @@ def callables_of(value: Value, evaluator: Evaluator) -> Iterator[FunctionRef]:
     for option in options(value):
         if isinstance(option, FunctionRef):
             yield option
-        elif isinstance(option, BoundMethod):
+        elif isinstance(option, (Closure, BoundMethod)):
             yield option.function
         elif isinstance(option, ClassRef):
             init = evaluator.find_method(option, "__init__")
@@ -101,6 +102,10 @@ class FastAPIGraph:
         self._includes: list[tuple[AppObject, AppObject, tuple[Marker, ...], Site]] = []
         self._closures: dict[FunctionRef, frozenset[FunctionRef]] = {}
         self._route_closures: dict[Route, frozenset[FunctionRef]] = {}
+        # Query indexes, filled on first use after construction (routes and includes are final).
+        self._routes_by_endpoint: Optional[dict[FunctionRef, list[Route]]] = None
+        self._routes_by_dependency: Optional[dict[FunctionRef, list[Route]]] = None
+        self._app_marker_closures: dict[Optional[AppObject], list[Marker]] = {}
         self._find_decorated_routes()
         self._scan_calls(calls)
         self._scan_overrides()
@@ -335,10 +340,21 @@ class FastAPIGraph:
         return ref in self.dependencies
 
     def routes_of(self, ref: FunctionRef) -> list[Route]:
-        return [route for route in self.routes if route.endpoint == ref]
+        if self._routes_by_endpoint is None:  # built once the routes are all known
+            self._routes_by_endpoint = {}
+            for route in self.routes:
+                self._routes_by_endpoint.setdefault(route.endpoint, []).append(route)
+        return list(self._routes_by_endpoint.get(ref, ()))
 
     def app_markers(self, app: Optional[AppObject]) -> list[Marker]:
         """Dependencies declared on a router/app and on every ``include_router`` above it."""
+        cached = self._app_marker_closures.get(app)
+        if cached is None:
+            cached = self._app_markers_uncached(app)
+            self._app_marker_closures[app] = cached
+        return list(cached)
+
+    def _app_markers_uncached(self, app: Optional[AppObject]) -> list[Marker]:
         out: list[Marker] = []
         seen: set[AppObject] = set()
         stack = [app] if app is not None else []
@@ -401,7 +417,13 @@ class FastAPIGraph:
         return result
 
     def routes_reaching(self, dependency: FunctionRef) -> list[Route]:
-        return [route for route in self.routes if dependency in self.route_dependencies(route)]
+        """The routes that run ``dependency``, in route order."""
+        if self._routes_by_dependency is None:  # one pass over the routes, not one per question
+            self._routes_by_dependency = {}
+            for route in self.routes:
+                for reached in self.route_dependencies(route):
+                    self._routes_by_dependency.setdefault(reached, []).append(route)
+        return list(self._routes_by_dependency.get(dependency, ()))
 
     def injection_paths(self, route: Route, dependency: FunctionRef) -> list[InjectionPath]:
         """Every way a request to ``route`` reaches ``dependency`` (FastAPI runs it once)."""

@@ -50,6 +50,24 @@ CANONICAL: dict[str, str] = {
     **_spellings("builtins.staticmethod"),
     **_spellings("builtins.classmethod"),
     **_spellings("builtins.next"),
+    **_spellings("builtins.super"),
+    **_spellings(
+        "sqlalchemy.orm.declarative_base",
+        "sqlalchemy.orm.decl_api.declarative_base",
+        "sqlalchemy.ext.declarative.declarative_base",
+    ),
+    **{
+        f"{module}.{name}": f"typing.{name}"
+        for module in ("typing", "typing_extensions", "collections.abc")
+        for name in (
+            "Generator",
+            "Iterator",
+            "Iterable",
+            "AsyncGenerator",
+            "AsyncIterator",
+            "AsyncIterable",
+        )
+    },
     **_spellings("pytest.fixture", "_pytest.fixtures.fixture"),
     **_spellings("pytest_asyncio.fixture"),
     # SQLAlchemy / SQLModel: sessions and factories
@@ -168,6 +186,19 @@ PROPERTIES = frozenset({"builtins.property", "functools.cached_property"})
 STATICMETHOD = "builtins.staticmethod"
 CLASSMETHOD = "builtins.classmethod"
 NEXT = "builtins.next"
+SUPER = "builtins.super"
+DECLARATIVE_BASE = "sqlalchemy.orm.declarative_base"
+# Generic types whose first argument is what a generator yields (return annotations).
+GENERATOR_TYPES = frozenset(
+    f"typing.{name}"
+    for name in (
+        "Generator", "Iterator", "Iterable", "AsyncGenerator", "AsyncIterator", "AsyncIterable"
+    )
+)
+# Builtins that iterate their argument (``list(session.query(...))`` runs the SELECT).
+ITERATING_BUILTINS = frozenset(
+    f"builtins.{name}" for name in ("list", "tuple", "set", "frozenset", "sorted", "dict")
+)
 FIXTURES = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
 RUN_IN_THREADPOOL = "fastapi.concurrency.run_in_threadpool"
 # Work that runs after the endpoint returned (a session opened in the endpoint is closed by then).

@@ -7,7 +7,7 @@ All values are frozen and hashable, so they can key memo tables and be compared 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Optional, Union
 
@@ -69,6 +69,15 @@ class FunctionRef:
 class ClassRef:
     module: str
     key: str
+
+
+@dataclass(frozen=True)
+class Closure:
+    """A nested function together with what its enclosing functions' parameters were bound to
+    when it was defined (a decorator's ``wrapper`` closing over the function it wraps)."""
+
+    function: FunctionRef
+    outer: tuple[tuple[str, Value], ...]
 
 
 @dataclass(frozen=True)
@@ -174,8 +183,43 @@ class RequestState:
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """An alternative the analysis cannot read, kept beside readable ones (a caller passing an
+    environment variable where another passes a literal URL): "every option is SQLite" is then
+    false. Alone it is just UNKNOWN."""
+
+
+UNREADABLE = Unreadable()
+
+
+@dataclass(frozen=True)
+class SuperProxy:
+    """``super()`` in a method: attributes come from the classes after ``cls`` in the MRO."""
+
+    cls: ClassRef
+    receiver: Value
+
+
+@dataclass(frozen=True)
+class Kwargs:
+    """A ``**kwargs`` parameter holding the keyword arguments a caller passed to it."""
+
+    items: tuple[tuple[str, Value], ...]
+
+
+@dataclass(frozen=True)
+class KwargsGet:
+    """``kwargs.get``: called with a literal key, the value the caller passed."""
+
+    kwargs: Kwargs
+
+
+@dataclass(frozen=True)
 class OneOf:
-    options: frozenset[Value]
+    """The value is one of ``options``: a tuple in the order they were met, never a set, so
+    that nothing depends on string hashing (``PYTHONHASHSEED``)."""
+
+    options: tuple[Value, ...]
 
 
 Value = Union[
@@ -186,6 +230,7 @@ Value = Union[
     LiteralPrefix,
     ModuleRef,
     FunctionRef,
+    Closure,
     ClassRef,
     BoundMethod,
     Instance,
@@ -200,31 +245,45 @@ Value = Union[
     AppObject,
     AppMethod,
     RequestState,
+    Unreadable,
+    SuperProxy,
+    Kwargs,
+    KwargsGet,
     OneOf,
 ]
 
 MAX_OPTIONS = 8
 
 
-def options(value: Value) -> Iterator[Value]:
-    """The alternatives a value stands for (itself, unless it is a ``OneOf``)."""
+_NO_OPTIONS: tuple[Value, ...] = ()
+
+
+def options(value: Value) -> Iterable[Value]:
+    """The alternatives a value stands for (itself, unless it is a ``OneOf``).
+
+    A tuple, not a generator: this runs for nearly every evaluated expression.
+    """
     if isinstance(value, OneOf):
-        yield from value.options
-    elif not isinstance(value, Unknown):
-        yield value
+        return value.options
+    if isinstance(value, Unknown):
+        return _NO_OPTIONS
+    return (value,)
 
 
 def join(values: Iterable[Value]) -> Value:
     """The value that may be any of ``values`` (unknowns dropped)."""
     seen: list[Value] = []
     for value in values:
-        for option in options(value):
-            if option not in seen:
-                seen.append(option)
+        if isinstance(value, OneOf):
+            for option in value.options:
+                if option not in seen:
+                    seen.append(option)
+        elif not isinstance(value, Unknown) and value not in seen:
+            seen.append(value)
     if not seen:
         return UNKNOWN
     if len(seen) == 1:
         return seen[0]
     if len(seen) > MAX_OPTIONS:
         return UNKNOWN
-    return OneOf(frozenset(seen))
+    return OneOf(tuple(seen))

@@ -155,6 +155,8 @@ READERS = (
     (("pyproject.toml",), _from_pyproject),
     (("requirements.txt", "requirements-prod.txt", "requirements/base.txt"), _from_requirements),
 )
+# Every file name a directory's constraints are read from (the cache keys results on them).
+DEPENDENCY_FILES = tuple(name for names, _ in READERS for name in names)
 
 
 class Constraints:

@@ -12,6 +12,8 @@ from ..model.fastapi_app import PER_REQUEST_HOOKS
 from ..model.values import FunctionRef, Site
 from .base import Rule, RuleDoc, location
 
+STARTUP_HOOKS = frozenset({"lifespan hook", "startup handler", "shutdown handler"})
+
 DOC = RuleDoc(
     what_it_does=(
         "Finds calls inside an `async def` (routes of every kind including websockets, "
@@ -19,7 +21,8 @@ DOC = RuleDoc(
         "plain async helpers) that do synchronous database I/O: `execute`, `scalar(s)`, "
         "`get`, `get_one`, `exec`, `commit`, `flush`, `refresh`, `rollback`, `merge`, "
         "`connection()` on a sync `Session`; `query(...)` chains ending in `all`, `first`, "
-        "`one`, `one_or_none`, `scalar`, `count`...; `execute`/`commit` on a `Connection`; "
+        "`one`, `one_or_none`, `scalar`, `count`..., and iterating a query (`for` loops, "
+        "comprehensions, `list(...)`); `execute`/`commit` on a `Connection`; "
         "`engine.connect()`/`engine.begin()`. The session is known from its annotation, from "
         "the dependency that provides it, or from where it is built. Calls into the project's "
         "own sync helpers are followed (up to `max-helper-depth`, 6 by default) and the finding "
@@ -115,10 +118,22 @@ class BlockingDbCallInCoroutine(Rule):
         name = project.short_name(ref)
         if per_request:
             where = f"{role} `{name}` (runs on every request)"
-        elif role.endswith(("lifespan hook", "startup handler", "shutdown handler")):
-            where = f"{role} `{name}` (blocks the event loop while the app starts or stops)"
+            effect = "freezing every request while it waits for a pooled connection or the database"
+        elif role in STARTUP_HOOKS:
+            where = f"{role} `{name}`"
+            effect = "stalling the app while it starts or stops"
+        elif entries:
+            names = list(dict.fromkeys(f"`{project.short_name(e)}`" for e in entries))
+            where = f"{role} `{name}` (reached from {', '.join(names[:2])})"
+            if all(self._role(analysis, e)[0] in STARTUP_HOOKS for e in entries):
+                effect = "stalling the app while it starts or stops"
+            else:
+                effect = (
+                    "freezing every request while it waits for a pooled connection or the database"
+                )
         else:
             where = f"{role} `{name}`"
+            effect = "stalling every task of the event loop it runs on while it waits"
         if len(blocking.chain) > 1:
             what = f"`{blocking.chain_text}` does synchronous database I/O"
         else:
@@ -134,10 +149,7 @@ class BlockingDbCallInCoroutine(Rule):
                 "use `AsyncSession` and `await` it, or move the work to the threadpool with "
                 "`await run_in_threadpool(...)`"
             )
-        message = (
-            f"Blocking call in {where}: {what} on the event loop, freezing every request while "
-            f"it waits for a pooled connection or the database; {rewrite}"
-        )
+        message = f"Blocking call in {where}: {what} on the event loop, {effect}; {rewrite}"
         related: list[Related] = []
         for step in blocking.chain[1:]:
             related.append(Related(location(step.site), f"calls `{step.label}`"))
@@ -149,7 +161,7 @@ class BlockingDbCallInCoroutine(Rule):
                     f"reached from {entry_role} `{project.short_name(entry)}`",
                 )
             )
-        call_text = render(blocking.call)
+        call_text = render(blocking.call) if blocking.call is not None else "..."
         origin = blocking.final.origin
         if never_awaits and origin is not None and role != "dependency":
             suggestion = (
@@ -163,7 +175,7 @@ class BlockingDbCallInCoroutine(Rule):
             suggestion = f"await run_in_threadpool(lambda: {call_text})"
         return Finding(
             code=self.code,
-            location=location(Site(ref.module, blocking.call.node)),
+            location=location(Site(ref.module, blocking.node)),
             message=message,
             severity=self.severity,
             fix=Fix(

@@ -15,8 +15,9 @@ expression trees, ``def``/``class``/parameters), which is what Python's own scop
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Sequence
-from typing import Callable, Optional
+from typing import Callable, Optional, TypeVar, Union
 
 import libcst as cst
 
@@ -36,6 +37,7 @@ from .records import (
     Expr,
     FunctionSummary,
     ImportBinding,
+    Iteration,
     ModuleSummary,
     Name,
     NodeId,
@@ -99,6 +101,72 @@ def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return out
 
 
+_T = TypeVar("_T")
+_NONE, _TRUE, _FALSE = Const(None), Const(True), Const(False)
+_LEAVES = (Name, Const, Opaque, StrPrefix)
+
+
+def _is_leaf(expr: Expr) -> bool:
+    """An expression without calls, made only of names, attributes, literals, subscripts."""
+    if isinstance(expr, _LEAVES):
+        return True
+    if isinstance(expr, Attr):
+        return _is_leaf(expr.value)
+    if isinstance(expr, Subscript):
+        return _is_leaf(expr.value) and all(_is_leaf(item) for item in expr.items)
+    return False
+
+
+_EXPRESSION_TYPES: dict[type, bool] = {}
+
+
+def _is_expression(node: cst.CSTNode) -> bool:
+    """``isinstance(node, cst.BaseExpression)``, memoised per type (an ABC check is slow)."""
+    kind = type(node)
+    found = _EXPRESSION_TYPES.get(kind)
+    if found is None:
+        found = _EXPRESSION_TYPES[kind] = isinstance(node, cst.BaseExpression)
+    return found
+
+
+def _simple_string_value(node: cst.SimpleString) -> Union[str, bytes, None]:
+    """The value of a literal without escapes, read off its text (``evaluated_value`` runs
+    ``ast.literal_eval``, a compile per literal); None when escapes or a CR need the real thing.
+    """
+    raw = node.value
+    prefix = node.prefix
+    quote = node.quote
+    body = raw[len(prefix) + len(quote) : len(raw) - len(quote)]
+    if "\\" in body or "\r" in body:
+        return None
+    lowered = prefix.lower()
+    if lowered in ("", "u", "r"):
+        return body
+    if lowered in ("b", "br", "rb") and body.isascii():
+        return body.encode("ascii")
+    return None
+
+
+def _share_key(value: object) -> Optional[tuple[object, ...]]:
+    kind = type(value)
+    if kind is Name:
+        return (kind, value.id)  # type: ignore[attr-defined]
+    if kind is Const:
+        literal = value.value  # type: ignore[attr-defined]
+        return (kind, type(literal), literal)
+    if kind is Opaque:
+        return (kind, value.kind)  # type: ignore[attr-defined]
+    if kind is ParamBinding:
+        return (kind, value.index)  # type: ignore[attr-defined]
+    if kind is Attr:
+        return (kind, id(value.value), value.attr)  # type: ignore[attr-defined]
+    if kind is Arg:
+        return (kind, id(value.value), value.keyword, value.star)  # type: ignore[attr-defined]
+    if kind is Subscript:
+        return (kind, id(value.value), tuple(map(id, value.items)))  # type: ignore[attr-defined]
+    return None
+
+
 def dotted_name(node: cst.BaseExpression) -> Optional[str]:
     """``a.b.c`` for a Name/Attribute chain, else None."""
     parts: list[str] = []
@@ -119,6 +187,8 @@ class _Scope:
         self.calls: list[Call] = []
         self.attr_assigns: list[AttrAssign] = []
         self.global_names: set[str] = set()
+        self.declared_global: set[str] = set()  # ``global`` (not ``nonlocal``) names
+        self.iterations: list[Iteration] = []
         self.yields: list[Expr] = []
         self.return_values: list[Expr] = []
         self.is_generator = False
@@ -134,6 +204,7 @@ class _Scope:
             calls=tuple(self.calls),
             attr_assigns=tuple(self.attr_assigns),
             global_names=frozenset(self.global_names),
+            iterations=tuple(self.iterations),
         )
 
 
@@ -146,6 +217,7 @@ class _Summariser:
         self.classes: dict[str, ClassSummary] = {}
         self.star_imports: list[str] = []
         self.scopes: list[_Scope] = [_Scope("module", "")]
+        self._pool: dict[tuple[object, ...], object] = {}
         self._expr_handlers: dict[type, Callable[[cst.CSTNode], Expr]] = {
             cst.Name: self._name,
             cst.Attribute: self._attribute,
@@ -188,6 +260,20 @@ class _Summariser:
             self._stmt_handlers[type_alias] = self._type_alias
 
     # ------------------------------------------------------------------ helpers
+
+    def _shared(self, value: _T) -> _T:
+        """One object per distinct call-free leaf (``Name("db")``, ``Const(None)``...) per module.
+
+        Records compare by value, so sharing changes no result; it shrinks a summary to about
+        half its objects (a module names ``db`` dozens of times), which is what pickling,
+        loading from the cache and memory cost. Keys are typed (``Const(1)`` is not
+        ``Const(True)``, although they compare equal) and cheap to hash: composites are keyed by
+        the identity of their already shared parts, which the pool keeps alive.
+        """
+        key = _share_key(value)
+        if key is None:
+            return value
+        return self._pool.setdefault(key, value)  # type: ignore[return-value]
 
     @property
     def scope(self) -> _Scope:
@@ -239,16 +325,14 @@ class _Summariser:
         if handler is not None:
             return handler(node)
         self._walk_expr_children(node)
-        return Opaque(type(node).__name__)
+        return self._shared(Opaque(type(node).__name__))
 
     def _walk_expr_children(self, node: cst.CSTNode) -> None:
         for child in _children(node):
-            if isinstance(child, cst.BaseExpression):
+            if _is_expression(child):
                 self.expr(child)
             elif isinstance(child, cst.CompFor):
-                if child.asynchronous is not None:
-                    self.scope.awaits = True
-                self._walk_expr_children(child)
+                self._comp_for(child)
             else:
                 self._walk_expr_children(child)
 
@@ -256,22 +340,29 @@ class _Summariser:
         assert isinstance(node, cst.Name)
         value = node.value
         if value == "None":
-            return Const(None)
+            return _NONE
         if value == "True":
-            return Const(True)
+            return _TRUE
         if value == "False":
-            return Const(False)
-        return Name(value)
+            return _FALSE
+        shared = self._pool.get((Name, value))  # most names repeat: skip building a record
+        if shared is not None:
+            return shared  # type: ignore[return-value]
+        return self._shared(Name(sys.intern(value)))
 
     def _attribute(self, node: cst.CSTNode) -> Expr:
         assert isinstance(node, cst.Attribute)
-        return Attr(self.expr(node.value), node.attr.value)
+        value = self.expr(node.value)
+        attr = Attr(value, sys.intern(node.attr.value))
+        return self._shared(attr) if _is_leaf(value) else attr
 
     def _args(self, args: Sequence[cst.Arg]) -> tuple[Arg, ...]:
         out = []
         for a in args:
             keyword = a.keyword.value if a.keyword is not None else None
-            out.append(Arg(self.expr(a.value), keyword, a.star if isinstance(a.star, str) else ""))
+            value = self.expr(a.value)
+            arg = Arg(value, keyword, a.star if isinstance(a.star, str) else "")
+            out.append(self._shared(arg) if _is_leaf(value) else arg)
         return tuple(out)
 
     def _call(self, node: cst.CSTNode, awaited: bool = False) -> Expr:
@@ -293,21 +384,23 @@ class _Summariser:
             else:
                 self._walk_expr_children(inner)
                 items.append(Opaque("slice"))
-        return Subscript(value, tuple(items))
+        subscript = Subscript(value, tuple(items))
+        return self._shared(subscript) if _is_leaf(subscript) else subscript
 
     def _string(self, node: cst.CSTNode) -> Expr:
         assert isinstance(node, (cst.SimpleString, cst.ConcatenatedString))
+        fast = _simple_string_value(node) if isinstance(node, cst.SimpleString) else None
         try:
-            value = node.evaluated_value
+            value = fast if fast is not None else node.evaluated_value
         except Exception:  # malformed escapes: the literal is still just a literal
             return Opaque("string")
         if isinstance(value, bytes):
-            return Const(value.decode("latin-1"))
+            return self._shared(Const(value.decode("latin-1")))
         if value is None:  # concatenation involving an f-string
             if isinstance(node, cst.ConcatenatedString):
                 self._walk_expr_children(node)
             return Opaque("string")
-        return Const(value)
+        return self._shared(Const(value))
 
     def _fstring(self, node: cst.CSTNode) -> Expr:
         assert isinstance(node, cst.FormattedString)
@@ -323,7 +416,7 @@ class _Summariser:
     def _number(self, node: cst.CSTNode) -> Expr:
         assert isinstance(node, (cst.Integer, cst.Float))
         try:
-            return Const(node.evaluated_value)
+            return self._shared(Const(node.evaluated_value))
         except Exception:
             return Opaque("number")
 
@@ -399,7 +492,7 @@ class _Summariser:
             handler(node)
             return
         for child in _children(node):
-            if isinstance(child, cst.BaseExpression):
+            if _is_expression(child):
                 self.expr(child)
             else:
                 self.stmt(child)
@@ -407,7 +500,7 @@ class _Summariser:
     def _bind_target(self, target: cst.BaseExpression, value: Optional[Expr], via: str) -> None:
         scope = self.scope
         if isinstance(target, cst.Name):
-            scope.bind(target.value, ValueBinding(value, via=via))
+            self._bind_name(target.value, ValueBinding(value, via=via))
         elif isinstance(target, (cst.Tuple, cst.List)):
             items = value.items if isinstance(value, Seq) and via == "assign" else None
             elements = target.elements
@@ -432,7 +525,7 @@ class _Summariser:
         value = self.expr(node.value) if node.value is not None else None
         target = node.target
         if isinstance(target, cst.Name):
-            self.scope.bind(target.value, ValueBinding(value, annotation))
+            self._bind_name(target.value, ValueBinding(value, annotation))
         elif isinstance(target, (cst.Attribute, cst.Subscript)):
             self.scope.attr_assigns.append(AttrAssign(self.expr(target), value, annotation))
 
@@ -484,11 +577,30 @@ class _Summariser:
                 self._bind_target(item.asname.name, value, "async_with" if is_async else "with")
         self.stmt(node.body)
 
+    def _comp_for(self, node: cst.CompFor) -> None:
+        if node.asynchronous is not None:
+            self.scope.awaits = True
+            self.expr(node.iter)
+        else:
+            self._iterate(node.iter)
+        self.expr(node.target)
+        for condition in node.ifs:
+            self.expr(condition.test)
+        if node.inner_for_in is not None:
+            self._comp_for(node.inner_for_in)
+
+    def _iterate(self, iterable: cst.BaseExpression) -> None:
+        """A sync iteration: record what is iterated, at the iterable's node."""
+        node_id = self.anchor(iterable)
+        self.scope.iterations.append(Iteration(self.expr(iterable), node_id))
+
     def _for(self, node: cst.CSTNode) -> None:
         assert isinstance(node, cst.For)
         if node.asynchronous is not None:
             self.scope.awaits = True
-        self.expr(node.iter)
+            self.expr(node.iter)
+        else:
+            self._iterate(node.iter)
         self._bind_target(node.target, None, "opaque")
         self.stmt(node.body)
         if node.orelse is not None:
@@ -507,6 +619,15 @@ class _Summariser:
         assert isinstance(node, (cst.Global, cst.Nonlocal))
         for item in node.names:
             self.scope.global_names.add(item.name.value)
+            if isinstance(node, cst.Global):
+                self.scope.declared_global.add(item.name.value)
+
+    def _bind_name(self, name: str, binding: Binding) -> None:
+        """Bind in the current scope, or in the module for a name declared ``global`` here."""
+        scope = self.scope
+        if scope.kind == "function" and name in scope.declared_global:
+            scope = self.scopes[0]
+        scope.bind(name, binding)
 
     def _except_handler(self, node: cst.CSTNode) -> None:
         assert isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler))
@@ -552,7 +673,7 @@ class _Summariser:
             outer.methods.setdefault(name, key)
         scope = _Scope("function", key)
         for i, p in enumerate(params):
-            scope.bind(p.name, ParamBinding(i))
+            scope.bind(p.name, self._shared(ParamBinding(i)))
         self.scopes.append(scope)
         self.stmt(node.body)
         self.scopes.pop()
@@ -603,7 +724,9 @@ class _Summariser:
     # ------------------------------------------------------------------ entry point
 
     def run(self, module: cst.Module, path: str) -> ModuleSummary:
+        starts = []
         for statement in module.body:
+            starts.append(len(self.anchors))
             self.stmt(statement)
         return ModuleSummary(
             path=path,
@@ -614,6 +737,7 @@ class _Summariser:
             classes=self.classes,
             star_imports=tuple(self.star_imports),
             node_count=len(self.anchors),
+            statement_anchors=tuple(starts),
         )
 
 
@@ -622,5 +746,12 @@ def summarise(
 ) -> tuple[ModuleSummary, list[cst.CSTNode]]:
     """Summarise ``module``; also return the anchored CST nodes, indexed by ``NodeId``."""
     summariser = _Summariser(module_name, is_package)
-    summary = summariser.run(module, path)
+    try:
+        summary = summariser.run(module, path)
+    finally:
+        # The handler tables hold bound methods, which makes the summariser a reference cycle:
+        # break it, so that the CST (through ``anchors``) is freed by reference counting as soon
+        # as the caller drops it, without waiting for (or relying on) the cyclic collector.
+        summariser._expr_handlers.clear()
+        summariser._stmt_handlers.clear()
     return summary, summariser.anchors

@@ -146,6 +146,14 @@ class AttrAssign:
 # --------------------------------------------------------------------------- scopes
 
 
+@dataclass(frozen=True)
+class Iteration:
+    """``for x in <value>`` or a comprehension's ``for`` (sync only): iterating runs code."""
+
+    value: Expr
+    node: NodeId  # the iterable expression
+
+
 @dataclass
 class Body:
     """What one scope (module, class or function body) binds and does, flow-insensitively."""
@@ -154,6 +162,7 @@ class Body:
     calls: tuple[Call, ...] = ()  # every call evaluated in this scope, in source order
     attr_assigns: tuple[AttrAssign, ...] = ()
     global_names: frozenset[str] = frozenset()
+    iterations: tuple[Iteration, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -211,3 +220,6 @@ class ModuleSummary:
     classes: dict[str, ClassSummary]
     star_imports: tuple[str, ...] = ()
     node_count: int = 0
+    # The first node id of each top-level statement: spans can then be resolved by parsing
+    # only the statements that hold the wanted nodes (see ``summary.locate``).
+    statement_anchors: tuple[int, ...] = ()
