@@ -14,25 +14,33 @@ from __future__ import annotations
 import ast
 import codecs
 import io
+import os
+import queue
 import re
 import sys
 import threading
 import tokenize
 import warnings
 from types import TracebackType
-from typing import Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, TypeVar, cast
 
 import libcst as cst
 
-from .nesting import WORST_CASE_STACK, find_too_deep
+from .nesting import MAX_CHAIN, MAX_LEVELS, MAX_LIGHT_CHAIN, WORST_CASE_STACK, find_too_deep
 
 T = TypeVar("T")
 
 # Twice what the deepest accepted input was measured to need, in whole MiB.
 PARSE_STACK_SIZE = (2 * WORST_CASE_STACK + (1 << 20) - 1) & ~((1 << 20) - 1)
+# Enough for the recursive walks over the deepest tree :mod:`.nesting` lets through (about
+# four frames per level), measured to fit in :data:`PARSE_STACK_SIZE` on Python 3.9 and 3.11.
+DEEP_RECURSION_LIMIT = 4 * (MAX_LEVELS * 3 + MAX_CHAIN + MAX_LIGHT_CHAIN + 200) + 1_000
 _SOURCE_LINE_LIMIT = 80
 # A PEP 263 encoding declaration (the pattern ``tokenize`` uses).
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+TOO_DEEP_FOR_PYTHON = "too deeply nested to analyse (Python's recursion limit)"
 
 
 class ParseFailure(Exception):
@@ -142,37 +150,109 @@ def _encoding_problem(data: bytes, message: str) -> str:
 # --------------------------------------------------------------------------- the parse thread
 
 
-def run_with_large_stack(function: Callable[[], T]) -> T:
+class _Job:
+    """One function to run on the parse thread, and its outcome."""
+
+    def __init__(self, function: Callable[[], Any], recursion_limit: int) -> None:
+        self.function = function
+        self.recursion_limit = recursion_limit
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: Optional[BaseException] = None
+
+
+class _ParseThread:
+    """One long-lived thread with a :data:`PARSE_STACK_SIZE` stack, per process.
+
+    Starting a thread per file costs about 10% of a parse (measured on 200 generated modules:
+    fresh stack pages fault in again for every file); a thread that stays keeps them. A forked
+    worker starts its own (threads do not survive ``fork``).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._thread: Optional[threading.Thread] = None
+        self._pid = -1
+
+    def is_current(self) -> bool:
+        return self._thread is not None and threading.current_thread() is self._thread
+
+    def _started(self) -> bool:
+        with self._lock:
+            if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+                return True
+            try:
+                previous = threading.stack_size(PARSE_STACK_SIZE)
+            except (ValueError, RuntimeError):
+                return False
+            try:
+                self._jobs = queue.SimpleQueue()
+                thread = threading.Thread(
+                    target=self._serve, args=(self._jobs,), name="fastapi-pool-lint-parse",
+                    daemon=True,
+                )
+                thread.start()
+            except RuntimeError:  # cannot start a thread (resource limits)
+                return False
+            finally:
+                threading.stack_size(previous)
+            self._thread, self._pid = thread, os.getpid()
+            return True
+
+    @staticmethod
+    def _serve(jobs: queue.SimpleQueue[_Job]) -> None:
+        while True:
+            job = jobs.get()
+            previous = sys.getrecursionlimit()
+            try:
+                if job.recursion_limit > previous:
+                    sys.setrecursionlimit(job.recursion_limit)
+                job.value = job.function()
+            except BaseException as error:  # handed to the calling thread
+                job.error = error
+            finally:
+                if sys.getrecursionlimit() != previous:
+                    sys.setrecursionlimit(previous)
+                job.done.set()
+
+    def run(self, function: Callable[[], T], recursion_limit: int) -> Optional[_Job]:
+        """Run ``function`` there; None when no such thread can be had."""
+        if not self._started():
+            return None
+        job = _Job(function, recursion_limit)
+        self._jobs.put(job)
+        job.done.wait()
+        return job
+
+
+_PARSE_THREAD = _ParseThread()
+
+
+def run_with_large_stack(function: Callable[[], T], *, deep_recursion: bool = False) -> T:
     """``function()`` on a thread with a :data:`PARSE_STACK_SIZE` stack (in this thread if no
-    such thread can be started); its exception, if any, is raised here."""
-    outcome: list[T] = []
-    failure: list[BaseException] = []
+    such thread can be had); its exception, if any, is raised here.
 
-    def target() -> None:
-        try:
-            outcome.append(function())
-        except BaseException as error:  # handed to the calling thread
-            failure.append(error)
-
-    thread: Optional[threading.Thread] = None
-    try:
-        previous = threading.stack_size(PARSE_STACK_SIZE)
-    except (ValueError, RuntimeError):
-        previous = None
-    if previous is not None:
-        try:
-            thread = threading.Thread(target=target, name="fastapi-pool-lint-parse", daemon=True)
-            thread.start()
-        except RuntimeError:  # cannot start a thread (resource limits)
-            thread = None
-        finally:
-            threading.stack_size(previous)
-    if thread is None:
+    ``deep_recursion``: Python's recursion limit is raised to :data:`DEEP_RECURSION_LIMIT`
+    meanwhile, for recursive walks over the trees of deeply nested files (the summary, spans),
+    which :mod:`.nesting` lets through up to limits made for libcst's native parser.
+    """
+    limit = DEEP_RECURSION_LIMIT if deep_recursion else 0
+    if _PARSE_THREAD.is_current():
+        if limit > sys.getrecursionlimit():
+            previous = sys.getrecursionlimit()
+            sys.setrecursionlimit(limit)
+            try:
+                return function()
+            finally:
+                sys.setrecursionlimit(previous)
         return function()
-    thread.join()
-    if failure:
-        raise failure[0]
-    return outcome[0]
+    job = _PARSE_THREAD.run(function, limit)
+    if job is None:
+        return function()
+    if job.error is not None:
+        raise job.error
+    return cast(T, job.value)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -196,7 +276,7 @@ def parse_source(data: bytes) -> cst.Module:
     except cst.ParserSyntaxError as error:
         raise ParseFailure(_syntax_error(text, error)) from None
     except RecursionError:
-        raise ParseFailure("too deeply nested to analyse (Python's recursion limit)") from None
+        raise ParseFailure(TOO_DEEP_FOR_PYTHON) from None
     except MemoryError:
         raise ParseFailure("out of memory while parsing") from None
     except Exception as error:  # libcst fails on a few constructs with other exceptions
