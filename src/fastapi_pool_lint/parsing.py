@@ -21,6 +21,7 @@ import sys
 import threading
 import tokenize
 import warnings
+from functools import partial
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar, cast
 
@@ -312,7 +313,10 @@ def _from_python(text: str, error: SyntaxError) -> str:
 
 
 def _syntax_error(text: str, error: cst.ParserSyntaxError) -> str:
-    verdict = _python_verdict(text)
+    unsupported = _unsupported_literal(text)
+    if unsupported is not None:
+        return unsupported
+    verdict = _python_verdict(_t_strings_as_f_strings(text))
     if verdict is not None:
         return _from_python(text, verdict)
     line, column = _libcst_position(error)
@@ -345,6 +349,9 @@ def _libcst_message(error: cst.ParserSyntaxError) -> str:
 
 def _internal_error(text: str, error: Exception) -> str:
     """libcst raised something other than a syntax error: a construct it does not support."""
+    unsupported = _unsupported_literal(text)
+    if unsupported is not None:
+        return unsupported
     reason = f"libcst {_libcst_version()} cannot parse this file"
     detail = f"{type(error).__name__}: {_first_line(str(error))}"
     place: Optional[int] = None
@@ -385,3 +392,109 @@ def _failing_node(trace: Optional[TracebackType]) -> Optional[tuple[str, str]]:
     except Exception:  # the node is the broken one: its code may not render
         code = ""
     return type(found).__name__, code
+
+
+# --------------------------------------------------------------------------- newer syntax
+
+# A name that, written right before a string, makes it a t-string (PEP 750, Python 3.14): the
+# tokenizers of older Pythons see a name and a string.
+_T_PREFIX = re.compile(r"[tT][rR]?|[rR][tT]")
+_LETTERS = re.compile(r"[A-Za-z]*")
+# (start, end, prefix) of one string literal; a run of them is one implicit concatenation.
+_Literal = tuple[tuple[int, int], tuple[int, int], str]
+
+
+def _string_runs(text: str) -> list[list[_Literal]]:
+    """The string literals of ``text``, grouped into implicit concatenations (as far as this
+    Python's tokenizer gets)."""
+    runs: list[list[_Literal]] = []
+    current: list[_Literal] = []
+    pending: Optional[tokenize.TokenInfo] = None  # a name that may be a t-string prefix
+    depth = 0  # inside an f-string (t-string) split into tokens (Python 3.12+)
+
+    def flush() -> None:
+        if current:
+            runs.append(current.copy())
+            current.clear()
+
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            kind = tokenize.tok_name[token.type]
+            if depth:
+                depth += kind.endswith("STRING_START") - kind.endswith("STRING_END")
+                if not depth:
+                    current[-1] = (current[-1][0], token.end, current[-1][2])
+                continue
+            if token.type in (tokenize.NL, tokenize.COMMENT):
+                continue
+            if pending is not None:
+                name, pending = pending, None
+                if token.type == tokenize.STRING and name.end == token.start:
+                    current.append((name.start, token.end, name.string + _prefix(token.string)))
+                    continue
+                flush()
+            if token.type == tokenize.NAME and _T_PREFIX.fullmatch(token.string):
+                pending = token
+            elif kind.endswith("STRING_START"):
+                current.append((token.start, token.end, _prefix(token.string)))
+                depth = 1
+            elif token.type == tokenize.STRING:
+                current.append((token.start, token.end, _prefix(token.string)))
+            else:
+                flush()
+    except (tokenize.TokenError, SyntaxError):  # the parse error itself: keep what was found
+        pass
+    flush()
+    return runs
+
+
+def _t_strings_as_f_strings(text: str) -> str:
+    """``text`` with each t-string made an f-string (same length), for a Python older than
+    3.14 to judge the rest: it would stop at the first t-string, libcst's error is elsewhere."""
+    if sys.version_info >= (3, 14):
+        return text
+    lines = text.splitlines(keepends=True)
+    for run in _string_runs(text):
+        for (line, column), _, prefix in run:
+            at = prefix.lower().find("t")
+            if at >= 0:
+                source = lines[line - 1]
+                lines[line - 1] = source[: column + at] + "f" + source[column + at + 1 :]
+    return "".join(lines)
+
+
+def _prefix(literal: str) -> str:
+    match = _LETTERS.match(literal)
+    return match.group() if match else ""
+
+
+def _unsupported_literal(text: str) -> Optional[str]:
+    """The first t-string (PEP 750, Python 3.14) libcst cannot parse, named, with where."""
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    for run in _string_runs(text):
+        prefixes = [prefix.lower() for _, _, prefix in run]
+        if not any("t" in prefix for prefix in prefixes):
+            continue
+        (first, column), (last, end) = run[0][0], run[-1][1]
+        literal = f"({text[starts[first - 1] + column : starts[last - 1] + end]})"
+        try:
+            run_with_large_stack(partial(cst.parse_expression, literal))
+            continue
+        except Exception:  # what libcst fails on: name it
+            pass
+        if not all("t" in prefix for prefix in prefixes):
+            return (
+                f"syntax error at {first}:{column + 1}: a t-string concatenated with another "
+                "kind of string literal (PEP 750 forbids it)" + _source_line(text, first)
+            )
+        if len(run) > 1:
+            what = "the implicit concatenation of t-strings (PEP 750, Python 3.14)"
+        else:
+            what = f"the t-string prefix {run[0][2]!r} (PEP 750, Python 3.14)"
+        return (
+            f"libcst {_libcst_version()} cannot parse {what} at {first}:{column + 1}"
+            + _source_line(text, first)
+        )
+    return None
