@@ -23,6 +23,7 @@ from .discovery import DiscoveryError, display_path, find_project_root
 from .fixing import exit_code as fix_exit_code
 from .fixing import render_diff, render_report, run_fix
 from .parallel import default_jobs
+from .pipeline import FileError
 from .report.github import render_github
 from .report.json_report import render_json
 from .report.sarif import render_sarif
@@ -52,6 +53,13 @@ def _warn_if_nothing_checked(files_checked: int, targets: Sequence[Path]) -> Non
     if files_checked == 0:
         where = ", ".join(str(t) for t in targets)
         click.echo(f"fastapi-pool-lint: warning: no Python files to check in {where}", err=True)
+
+
+def _problem(failure: FileError) -> str:
+    """One line for a file that could not be analysed: read errors say so themselves."""
+    if failure.reason.startswith("cannot read"):
+        return f"{failure.path}: {failure.reason}"
+    return f"{failure.path}: cannot parse: {failure.reason}"
 
 
 def _fail(message: str) -> NoReturn:
@@ -134,7 +142,7 @@ def _run_fix(paths: Sequence[Path], settings: Union[Settings, Callable[[Path], S
         click.echo(f"fastapi-pool-lint: {problem}", err=True)
         return EXIT_ERROR
     for failure in run.result.errors:
-        click.echo(f"{failure.path}: cannot parse: {failure.reason}", err=True)
+        click.echo(_problem(failure), err=True)
     _warn_if_nothing_checked(run.result.files_checked, list(paths) or [Path(".")])
     if diff:
         click.echo(render_diff(run), nl=False)
@@ -268,7 +276,7 @@ def check(
         click.echo(f"fastapi-pool-lint: {display_path(path, cwd)}: skipped: {why}", err=True)
     _warn_if_nothing_checked(result.files_checked, targets)
     for failure in result.errors:
-        click.echo(f"{failure.path}: cannot parse: {failure.reason}", err=True)
+        click.echo(_problem(failure), err=True)
     color = output_file is None and output_format == "text" and sys.stdout.isatty()
     report = _render(scoped, output_format, cwd, quiet=quiet, show_source=show_source,
                      statistics=statistics, color=color)

@@ -225,7 +225,7 @@ def _read_all(sources: Sequence[SourceFile]) -> list[_File]:
     files = []
     for source in sources:
         try:
-            data = source.path.read_bytes()
+            data = read_source_file(source.path)
         except OSError as error:
             reason = f"cannot read: {error.strerror or error}"
             files.append(_File(source, None, "", FileError(source.display, reason)))
