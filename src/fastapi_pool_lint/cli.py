@@ -103,6 +103,9 @@ def _render(scoped: ScopedResult, output_format: str, cwd: Path, *, quiet: bool,
         parts.append(render_statistics(result.findings))
     if not quiet:
         parts.append(render_summary(result.findings, result.files_checked))
+        if result.errors:
+            count = len(result.errors)
+            parts.append(f"{count} {'path' if count == 1 else 'paths'} could not be analysed.")
     return "\n".join(parts)
 
 

@@ -309,7 +309,11 @@ def _python_name() -> str:
 def _from_python(text: str, error: SyntaxError) -> str:
     line = error.lineno or 1
     column = error.offset or 1
-    return f"syntax error at {line}:{column}: {_first_line(error.msg)}" + _source_line(text, line)
+    message = _first_line(error.msg)
+    lines = text.splitlines()
+    if 1 <= line <= len(lines) and lines[line - 1][column - 1 : column] == "`":
+        message += " (backquotes are Python 2's repr(): this looks like a Python 2 file)"
+    return f"syntax error at {line}:{column}: {message}" + _source_line(text, line)
 
 
 def _syntax_error(text: str, error: cst.ParserSyntaxError) -> str:
