@@ -1,11 +1,14 @@
 """The ``fastapi-pool-lint`` command line.
 
 Exit codes: 0 no findings, 1 findings, 2 usage error or a file that could not be analysed (the
-other files are still checked and reported; 2 wins over 1).
+other files are still checked and reported; 2 wins over 1); 130 and 143 when stopped by SIGINT
+or SIGTERM (a ``fix`` stopped so leaves every file old or new, see :mod:`.fixes.write`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -16,10 +19,11 @@ import click
 
 from . import __version__
 from .config import Settings
-from .discovery import DiscoveryError, find_project_root
+from .discovery import DiscoveryError, display_path, find_project_root
 from .fixing import exit_code as fix_exit_code
 from .fixing import render_diff, render_report, run_fix
 from .parallel import default_jobs
+from .pipeline import FileError
 from .report.github import render_github
 from .report.json_report import render_json
 from .report.sarif import render_sarif
@@ -43,6 +47,19 @@ def _codes(values: tuple[str, ...], option: str) -> Optional[frozenset[str]]:
         return parse_codes(values, option)
     except ConfigError as error:
         raise click.BadParameter(str(error).split(": ", 1)[-1], param_hint=option) from None
+
+
+def _warn_if_nothing_checked(files_checked: int, targets: Sequence[Path]) -> None:
+    if files_checked == 0:
+        where = ", ".join(str(t) for t in targets)
+        click.echo(f"fastapi-pool-lint: warning: no Python files to check in {where}", err=True)
+
+
+def _problem(failure: FileError) -> str:
+    """One line for a file that could not be analysed: read errors say so themselves."""
+    if failure.reason.startswith("cannot read"):
+        return f"{failure.path}: {failure.reason}"
+    return f"{failure.path}: cannot parse: {failure.reason}"
 
 
 def _fail(message: str) -> NoReturn:
@@ -86,6 +103,9 @@ def _render(scoped: ScopedResult, output_format: str, cwd: Path, *, quiet: bool,
         parts.append(render_statistics(result.findings))
     if not quiet:
         parts.append(render_summary(result.findings, result.files_checked))
+        if result.errors:
+            count = len(result.errors)
+            parts.append(f"{count} {'path' if count == 1 else 'paths'} could not be analysed.")
     return "\n".join(parts)
 
 
@@ -125,7 +145,8 @@ def _run_fix(paths: Sequence[Path], settings: Union[Settings, Callable[[Path], S
         click.echo(f"fastapi-pool-lint: {problem}", err=True)
         return EXIT_ERROR
     for failure in run.result.errors:
-        click.echo(f"{failure.path}: cannot parse: {failure.reason}", err=True)
+        click.echo(_problem(failure), err=True)
+    _warn_if_nothing_checked(run.result.files_checked, list(paths) or [Path(".")])
     if diff:
         click.echo(render_diff(run), nl=False)
     click.echo(render_report(run, dry_run=diff), err=diff or report_to_stderr)
@@ -249,13 +270,16 @@ def check(
         _fail(str(problem))
     result = scoped.result
     for path in scoped.skipped:
-        click.echo(
-            f"fastapi-pool-lint: {path}: skipped: not a .py file of the project (excluded by "
-            ".gitignore or extend-exclude, or inside a skipped directory)",
-            err=True,
+        why = (
+            "not a Python file (only .py files are analysed)"
+            if path.suffix != ".py"
+            else "not a .py file of the project (excluded by .gitignore or extend-exclude, or "
+            "inside a skipped directory)"
         )
+        click.echo(f"fastapi-pool-lint: {display_path(path, cwd)}: skipped: {why}", err=True)
+    _warn_if_nothing_checked(result.files_checked, targets)
     for failure in result.errors:
-        click.echo(f"{failure.path}: cannot parse: {failure.reason}", err=True)
+        click.echo(_problem(failure), err=True)
     color = output_file is None and output_format == "text" and sys.stdout.isatty()
     report = _render(scoped, output_format, cwd, quiet=quiet, show_source=show_source,
                      statistics=statistics, color=color)
@@ -311,12 +335,30 @@ def show_rule(code: str) -> None:
     click.echo(render_markdown(rule))
 
 
+class _Stopped(BaseException):
+    """SIGINT or SIGTERM, raised where the program is so that cleanups run (temporary files
+    go). Not a KeyboardInterrupt, which click would turn into exit code 1."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
 def main() -> None:
+    for name in ("SIGINT", "SIGTERM"):
+        with contextlib.suppress(ValueError, OSError, AttributeError):
+            signal.signal(getattr(signal, name), _stop)
     try:
         cli(prog_name="fastapi-pool-lint")
-    except KeyboardInterrupt:
-        click.echo("fastapi-pool-lint: interrupted", err=True)
-        sys.exit(130)
+    except (_Stopped, KeyboardInterrupt) as stop:
+        signum = stop.signum if isinstance(stop, _Stopped) else signal.SIGINT
+        what = "terminated" if signum == getattr(signal, "SIGTERM", None) else "interrupted"
+        click.echo(f"fastapi-pool-lint: {what}", err=True)
+        sys.exit(128 + signum)
     except Exception as error:  # a bug in the linter must not look like a finding
         click.echo(
             f"fastapi-pool-lint: internal error: {type(error).__name__}: {error}\n"

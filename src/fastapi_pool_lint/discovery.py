@@ -11,8 +11,10 @@ import picks the candidate nearest to the importing file.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +55,55 @@ ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
 
 class DiscoveryError(Exception):
     """A path given on the command line cannot be analysed."""
+
+
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISDIR, "a directory"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def unusable(path: Path) -> Optional[str]:
+    """Why ``path`` is no file to read (a dangling or looping link, a FIFO...), or None."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        if path.is_symlink():
+            if error.errno == errno.ELOOP:
+                return "symbolic link loop"
+            try:
+                return f"broken symbolic link (to {os.readlink(path)})"
+            except OSError:
+                return "broken symbolic link"
+        return None  # missing or unreadable: the caller's own error says which
+    if stat.S_ISREG(mode):
+        return None
+    return f"not a regular file ({_kind(mode)})"
+
+
+def read_source_file(path: Path) -> bytes:
+    """The bytes of the regular file ``path``; OSError (with a clear ``strerror``) otherwise.
+
+    Opened without blocking and checked once open, so a FIFO, socket or device named like a
+    Python file (or swapped in after discovery) is refused instead of hanging the run.
+    """
+    problem = unusable(path)
+    if problem is not None:
+        raise OSError(errno.EINVAL, problem)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags)
+    with os.fdopen(descriptor, "rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, f"not a regular file ({_kind(mode)})")
+        return handle.read()
 
 
 @dataclass(frozen=True)
@@ -136,10 +187,19 @@ def _walk(
         for name in sorted(files):
             if name.endswith(".py"):
                 path = base / name
-                if ignore.ignored(path, False, top):
+                if _special(path) or ignore.ignored(path, False, top):
                     continue
                 if exclude is None or not exclude(path, False):
                     yield path
+
+
+def _special(path: Path) -> bool:
+    """A FIFO, socket or device: no source file (reading one could block forever). Dangling
+    and looping links are kept: reading them fails with a clear reason."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def iter_python_files(
@@ -149,13 +209,14 @@ def iter_python_files(
     (the configured ``extend-exclude``) matches it or a directory above it."""
     ignore = _IgnoreRules()
     for path in paths:
+        problem = unusable(path)
         if path.is_dir():
             yield from _walk(path, ignore, top, exclude)
+        elif problem is not None:
+            raise DiscoveryError(f"{path}: {problem}")
         elif path.is_file():
             if exclude is None or not _excluded_with_parents(path, top, exclude):
                 yield path
-        elif path.is_symlink():
-            raise DiscoveryError(f"{path}: broken symbolic link")
         else:
             raise DiscoveryError(f"{path}: no such file or directory")
 

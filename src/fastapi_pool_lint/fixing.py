@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Optional, Union
 
 from .config import Settings
+from .discovery import read_source_file
 from .findings import Finding
 from .fixes.apply import Edited, edited_module
 from .fixes.base import UNSAFE, CannotFix, Change, Plan, Target
@@ -86,7 +87,7 @@ class _Modules:
         if loaded is None:
             source = source_for_target(target)
             try:
-                data = source.path.read_bytes()
+                data = read_source_file(source.path)
             except OSError as error:
                 loaded = f"cannot read {target.key}: {error.strerror or error}"
             else:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Optional, Union
 
 from .cache import Cache, content_hash, decode, digest, file_key, namespace
 from .config import Settings
-from .discovery import SourceFile, discover
+from .discovery import SourceFile, discover, read_source_file
 from .findings import Finding, Location, Related, Span
 from .parallel import MIN_PARALLEL_ITEMS, WorkerPool
 
@@ -108,7 +108,7 @@ def read_source(source: SourceFile) -> bytes:
     from .parsing import ParseFailure
 
     try:
-        return source.path.read_bytes()
+        return read_source_file(source.path)
     except OSError as error:
         raise ParseFailure(f"cannot read: {error.strerror or error}") from None
 
@@ -225,7 +225,7 @@ def _read_all(sources: Sequence[SourceFile]) -> list[_File]:
     files = []
     for source in sources:
         try:
-            data = source.path.read_bytes()
+            data = read_source_file(source.path)
         except OSError as error:
             reason = f"cannot read: {error.strerror or error}"
             files.append(_File(source, None, "", FileError(source.display, reason)))

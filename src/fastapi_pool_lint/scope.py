@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Callable, Union
 
 from .config import Settings
-from .discovery import DiscoveryError, find_project_root
+from .discovery import DiscoveryError, find_project_root, unusable
 from .findings import Finding
-from .pipeline import CheckResult, run_check
+from .pipeline import CheckResult, FileError, run_check
 
 
 @dataclass
@@ -30,11 +30,27 @@ class ScopedResult:
 
 def _target(path: Path, cwd: Path) -> Path:
     absolute = path if path.is_absolute() else cwd / path
+    problem = unusable(absolute)
+    if problem is not None and not absolute.is_dir():
+        raise DiscoveryError(f"{path}: {problem}")
     if not absolute.exists():
-        if absolute.is_symlink():
-            raise DiscoveryError(f"{path}: broken symbolic link")
         raise DiscoveryError(f"{path}: no such file or directory")
     return Path(os.path.realpath(absolute))
+
+
+def _targets(paths: Sequence[Path], cwd: Path) -> tuple[list[Path], list[FileError]]:
+    """The usable paths, resolved, and why each other one cannot be checked (the rest still is,
+    as in ruff and flake8)."""
+    targets: list[Path] = []
+    errors: list[FileError] = []
+    for path in paths:
+        try:
+            targets.append(_target(path, cwd))
+        except DiscoveryError:
+            absolute = path if path.is_absolute() else cwd / path
+            problem = unusable(absolute) or "no such file or directory"
+            errors.append(FileError(str(path), f"cannot read: {problem}"))
+    return targets, errors
 
 
 def group_by_project(targets: Sequence[Path]) -> dict[Path, list[Path]]:
@@ -61,8 +77,10 @@ def check_paths(
     ``settings`` may be a function of a project's root: each project then gets its own
     ``[tool.fastapi-pool-lint]``, as each file does in flake8.
     """
-    targets = [_target(path, cwd) for path in paths] or [Path(os.path.realpath(cwd))]
-    merged = CheckResult()
+    targets, unusable_paths = _targets(paths, cwd)
+    if not paths:
+        targets = [Path(os.path.realpath(cwd))]
+    merged = CheckResult(errors=unusable_paths)
     for root, group in group_by_project(targets).items():
         report_only = None if root in group else group
         chosen = settings(root) if callable(settings) else settings

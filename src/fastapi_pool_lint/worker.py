@@ -13,7 +13,7 @@ from typing import Optional, Union
 
 from .cache import encode, read_entry, write_atomic
 from .findings import Span
-from .parsing import ParseFailure, parse_source
+from .parsing import TOO_DEEP_FOR_PYTHON, ParseFailure, parse_source, run_with_large_stack
 from .pipeline import FileError, FileTask
 from .summary.builder import summarise
 from .summary.locate import lean_positions, locate_all, locate_nodes
@@ -30,15 +30,20 @@ def summarise_bytes(
 def _summarise(
     data: bytes, display: str, module: str, is_package: bool, *, with_spans: bool
 ) -> tuple[Union[ModuleSummary, FileError], Optional[tuple[Span, ...]]]:
-    """The summary and, ``with_spans``, the span of every node id, from one parse."""
-    try:
+    """The summary and, ``with_spans``, the span of every node id, from one parse (on the
+    parse thread: the walks over a deeply nested tree recurse as deep as it goes)."""
+
+    def work() -> tuple[ModuleSummary, Optional[tuple[Span, ...]]]:
         tree = parse_source(data)
         summary, anchors = summarise(tree, path=display, module_name=module, is_package=is_package)
         return summary, (tuple(lean_positions(tree, anchors)) if with_spans else None)
+
+    try:
+        return run_with_large_stack(work, deep_recursion=True)
     except ParseFailure as failure:
         return FileError(display, str(failure)), None
     except RecursionError:
-        return FileError(display, "nesting too deep to analyse"), None
+        return FileError(display, TOO_DEEP_FOR_PYTHON), None
 
 
 def locate_bytes(
@@ -46,7 +51,10 @@ def locate_bytes(
 ) -> Optional[tuple[Span, ...]]:
     """The span of every node id of a file, or None when it no longer parses."""
     try:
-        return locate_all(data, path=display, module_name=module, is_package=is_package)
+        return run_with_large_stack(
+            lambda: locate_all(data, path=display, module_name=module, is_package=is_package),
+            deep_recursion=True,
+        )
     except (ParseFailure, RecursionError):
         return None
 
@@ -72,13 +80,16 @@ def summary_task(task: FileTask) -> bytes:
 def locate_task(task: FileTask) -> bytes:
     """The spans of ``task.nodes``; with ``task.entry``, merged into that file's cached spans."""
     try:
-        spans = locate_nodes(
-            task.data,
-            path=task.display,
-            module_name=task.module,
-            is_package=task.is_package,
-            nodes=task.nodes,
-            statements=task.statements,
+        spans = run_with_large_stack(
+            lambda: locate_nodes(
+                task.data,
+                path=task.display,
+                module_name=task.module,
+                is_package=task.is_package,
+                nodes=task.nodes,
+                statements=task.statements,
+            ),
+            deep_recursion=True,
         )
     except (ParseFailure, RecursionError):
         return encode(None)

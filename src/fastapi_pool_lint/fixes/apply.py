@@ -361,7 +361,7 @@ def _compiles(code: str, filename: str) -> bool:
         warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes and the like
         try:
             compile(code, filename, "exec", dont_inherit=True)
-        except (SyntaxError, ValueError, RecursionError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
             return False
     return True
 
@@ -392,8 +392,8 @@ def edited_statements(editor: ModuleEditor, changes: Sequence[Change]) -> Edited
                 raise CannotFix(f"the edit of {editor.parsed.key} would not compile")
             continue
         try:  # syntax newer than this Python: libcst's parser still checks the grammar
-            cst.parse_module(code)
-        except cst.ParserSyntaxError:
+            parse_source(code.encode("utf-8"))
+        except ParseFailure:
             raise CannotFix(f"the edit of {editor.parsed.key} would not parse") from None
     return edited
 
@@ -402,7 +402,14 @@ def edited_module(editor: ModuleEditor, changes: Sequence[Change]) -> Edited:
     """The module with ``changes``, checked as a whole: it parses, and compiles if it did."""
     edited = _apply(editor, changes)
     parsed = editor.parsed
-    data = edited.data
+    try:
+        data = edited.data
+    except UnicodeEncodeError as error:
+        encoding = parsed.module.encoding
+        raise CannotFix(
+            f"the edit of {parsed.key} has characters its encoding ({encoding}) cannot hold: "
+            f"{error.object[error.start : error.end]!r}"
+        ) from None
     if data == parsed.data:
         return edited
     try:

@@ -17,14 +17,18 @@ from typing import TYPE_CHECKING, Optional, Union
 
 import libcst as cst
 
-from ..discovery import SourceFile
+from ..discovery import SourceFile, read_source_file
 from ..model.project import ProjectModel
 from ..parsing import ParseFailure, parse_source
-from ..summary.builder import summarise
+from ..summary.builder import deeper_than, summarise
 from .base import CannotFix, Target
 
 if TYPE_CHECKING:
     from .apply import ModuleEditor
+
+# Fixes walk and regenerate the tree with recursive code at Python's default recursion limit
+# (about five frames a level): a module nested deeper is reported, not edited.
+MAX_EDIT_DEPTH = 150
 
 
 def digest(data: bytes) -> str:
@@ -96,11 +100,16 @@ class ParsedModule:
 def read_module(source: SourceFile) -> ParsedModule:
     """Read, parse and anchor one module; every failure is a :class:`CannotFix`."""
     try:
-        data = source.path.read_bytes()
+        data = read_source_file(source.path)
     except OSError as error:
         raise CannotFix(f"cannot read {source.display}: {error.strerror or error}") from None
     try:
         module = parse_source(data)
+        if deeper_than(module, MAX_EDIT_DEPTH):
+            raise CannotFix(
+                f"{source.display} nests more than {MAX_EDIT_DEPTH} levels deep, too deep to edit "
+                "safely"
+            )
         _, anchors = summarise(
             module, path=source.display, module_name=source.module, is_package=source.is_package
         )

@@ -1,23 +1,36 @@
 """Replace files atomically, and only if they still hold the bytes the fix was planned on.
 
 Each file is written to a temporary file in its own directory, flushed to disk, given the
-original's permission bits, checked once more against the expected hash, and moved over the
-original with ``os.replace`` (atomic on POSIX and Windows). A symbolic link is followed: the file
-it points to is replaced, the link stays. A group of files (one multi-file fix) is written
-together: if one of them cannot be written, the ones already replaced get their old bytes back.
+original's permission bits (and owner, where allowed), checked once more against the expected
+hash, and moved over the original with ``os.replace`` (atomic on POSIX and Windows); the
+directory is flushed too. A symbolic link is followed: the file it points to is replaced, the
+link stays. A file that is read-only (no write permission bit, or not writable by this user),
+that sits in a directory this user cannot write, or that has other hard links (a replacement
+would separate them) is refused.
+
+A group of files (one multi-file fix) is written together: every temporary file is written
+first, then they are moved over the originals one after the other with SIGINT and SIGTERM held
+back until the last one is in place; if one cannot be moved, the ones already replaced get
+their old bytes back. An interruption at any moment leaves each file old or new, never partial,
+and removes the temporary files (except SIGKILL, which leaves a ``.<name>.*.fpl`` file behind
+and the originals intact).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import stat
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Optional
 
+from ..discovery import read_source_file
 from .source import digest
 
 
@@ -34,6 +47,15 @@ class WriteFailure(Exception):
         super().__init__(f"{key}: {reason}")
         self.key = key
         self.reason = reason
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """New bytes written next to the file they replace, not yet moved over it."""
+
+    key: str
+    real: Path
+    temporary: Path
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -53,40 +75,109 @@ def _fsync_directory(directory: Path) -> None:
 
 def current_digest(path: Path) -> Optional[str]:
     try:
-        return digest(path.read_bytes())
+        return digest(read_source_file(path))
     except OSError:
         return None
 
 
-def replace_file(key: str, path: Path, data: bytes, expected: str) -> None:
-    """Write ``data`` over ``path`` if it still hashes to ``expected``; else WriteFailure."""
+def _refusal(real: Path, info: os.stat_result) -> Optional[str]:
+    """Why ``real`` must not be replaced, or None."""
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file; not touched"
+    if not stat.S_IMODE(info.st_mode) & 0o222 or not os.access(real, os.W_OK):
+        return "read-only file; not touched"
+    if not os.access(real.parent, os.W_OK | os.X_OK):
+        return f"cannot write in its directory {real.parent}; not touched"
+    if info.st_nlink > 1:
+        others = info.st_nlink - 1
+        return f"has {others} other hard link(s), which a replacement would split off; not touched"
+    return None
+
+
+def _stage(key: str, path: Path, data: bytes) -> _Staged:
+    """Write ``data`` to a temporary file beside ``path`` (its real target), flushed to disk."""
     real = Path(os.path.realpath(path))
     try:
-        mode = stat.S_IMODE(os.stat(real).st_mode)
+        info = os.stat(real)
     except OSError as error:
         raise WriteFailure(key, f"cannot stat: {error.strerror or error}") from None
+    refusal = _refusal(real, info)
+    if refusal is not None:
+        raise WriteFailure(key, refusal)
     try:
-        fd, temporary = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".fpl")
+        fd, name = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".fpl")
     except OSError as error:
         raise WriteFailure(key, f"cannot create a temporary file: {error.strerror or error}") from None
+    temporary = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
-        if current_digest(real) != expected:
-            raise WriteFailure(key, "changed on disk since it was read; not touched")
-        os.replace(temporary, real)
-    except WriteFailure:
+        os.chmod(temporary, stat.S_IMODE(info.st_mode))
+        if hasattr(os, "chown"):
+            with contextlib.suppress(OSError):  # keep the owner where this user may
+                os.chown(temporary, info.st_uid, info.st_gid)
+    except BaseException as error:  # an interruption, too: no temporary file is left
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+        if isinstance(error, OSError):
+            raise WriteFailure(key, f"cannot write: {error.strerror or error}") from None
         raise
+    return _Staged(key, real, temporary)
+
+
+def _commit(staged: _Staged, expected: str) -> None:
+    """Move the staged bytes over the file if it still hashes to ``expected``."""
+    if current_digest(staged.real) != expected:
+        raise WriteFailure(staged.key, "changed on disk since it was read; not touched")
+    try:
+        os.replace(staged.temporary, staged.real)
     except OSError as error:
+        raise WriteFailure(staged.key, f"cannot write: {error.strerror or error}") from None
+    _fsync_directory(staged.real.parent)
+
+
+def _discard(staged: Sequence[_Staged]) -> None:
+    for item in staged:
         with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise WriteFailure(key, f"cannot write: {error.strerror or error}") from None
-    _fsync_directory(real.parent)
+            os.unlink(item.temporary)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back for the duration; deliver the first one afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def record(signum: int, frame: Optional[FrameType]) -> None:
+        received.append(signum)
+
+    previous = {}
+    for name in ("SIGINT", "SIGTERM"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            with contextlib.suppress(ValueError, OSError):
+                previous[number] = signal.signal(number, record)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+        if received:
+            signal.raise_signal(received[0])
+
+
+def replace_file(key: str, path: Path, data: bytes, expected: str) -> None:
+    """Write ``data`` over ``path`` if it still hashes to ``expected``; else WriteFailure."""
+    staged = _stage(key, path, data)
+    try:
+        with _signals_held():
+            _commit(staged, expected)
+    finally:
+        _discard([staged])
 
 
 def replace_group(replacements: Sequence[Replacement]) -> None:
@@ -94,17 +185,25 @@ def replace_group(replacements: Sequence[Replacement]) -> None:
     for replacement in replacements:
         if current_digest(replacement.path) != digest(replacement.old):
             raise WriteFailure(replacement.key, "changed on disk since it was read; not touched")
-    done: list[Replacement] = []
+    staged: list[_Staged] = []
     try:
         for replacement in replacements:
-            replace_file(
-                replacement.key, replacement.path, replacement.new, digest(replacement.old)
-            )
-            done.append(replacement)
-    except WriteFailure:
-        for replacement in reversed(done):
-            with contextlib.suppress(WriteFailure):
-                replace_file(
-                    replacement.key, replacement.path, replacement.old, digest(replacement.new)
-                )
-        raise
+            staged.append(_stage(replacement.key, replacement.path, replacement.new))
+        with _signals_held():
+            done: list[Replacement] = []
+            try:
+                for replacement, item in zip(replacements, staged):
+                    _commit(item, digest(replacement.old))
+                    done.append(replacement)
+            except WriteFailure:
+                for replacement in reversed(done):
+                    with contextlib.suppress(WriteFailure):
+                        replace_file(
+                            replacement.key,
+                            replacement.path,
+                            replacement.old,
+                            digest(replacement.new),
+                        )
+                raise
+    finally:
+        _discard(staged)

@@ -77,6 +77,15 @@ def _spec(text: str) -> Optional[SpecifierSet]:
         return None
 
 
+def _table(value: Any) -> dict[str, Any]:
+    """``value`` if it is a table (a malformed file may hold anything anywhere), else empty."""
+    return value if isinstance(value, dict) else {}
+
+
+def _array(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _read_toml(path: Path) -> Optional[dict[str, Any]]:
     try:
         with path.open("rb") as handle:
@@ -93,14 +102,14 @@ def _from_lock(path: Path) -> dict[str, SpecifierSet]:
         except (OSError, ValueError):
             return found
         for section in ("default", "develop"):
-            for name, entry in (data.get(section) or {}).items():
+            for name, entry in _table(_table(data).get(section)).items():
                 version = entry.get("version") if isinstance(entry, dict) else None
                 spec = _spec(version) if isinstance(version, str) else None
                 if spec is not None:
                     found.setdefault(_normalise(name), spec)
         return found
     data = _read_toml(path)
-    for package in (data or {}).get("package", []) or []:
+    for package in _array(_table(data).get("package")):
         if isinstance(package, dict) and isinstance(package.get("version"), str):
             spec = _spec(package["version"])
             if spec is not None:
@@ -110,16 +119,16 @@ def _from_lock(path: Path) -> dict[str, SpecifierSet]:
 
 def _from_pyproject(path: Path) -> dict[str, SpecifierSet]:
     found: dict[str, SpecifierSet] = {}
-    data = _read_toml(path) or {}
-    project = data.get("project") or {}
-    lines = list(project.get("dependencies") or [])
-    for extra in (project.get("optional-dependencies") or {}).values():
-        lines.extend(extra or [])
+    data = _table(_read_toml(path))
+    project = _table(data.get("project"))
+    lines = list(_array(project.get("dependencies")))
+    for extra in _table(project.get("optional-dependencies")).values():
+        lines.extend(_array(extra))
     for line in lines:
         parsed = _from_requirement_line(str(line))
         if parsed:
             found.setdefault(*parsed)
-    poetry = ((data.get("tool") or {}).get("poetry") or {}).get("dependencies") or {}
+    poetry = _table(_table(_table(data.get("tool")).get("poetry")).get("dependencies"))
     for name, value in poetry.items():
         text = value.get("version") if isinstance(value, dict) else value
         spec = _spec(text) if isinstance(text, str) else None

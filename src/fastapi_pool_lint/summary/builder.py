@@ -103,7 +103,23 @@ def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return out
 
 
+def deeper_than(node: cst.CSTNode, limit: int) -> bool:
+    """Whether the tree under ``node`` (whitespace and punctuation aside) nests more than
+    ``limit`` levels; found without recursion, stopping at the first node that deep."""
+    stack = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in _children(current))
+    return False
+
+
 _T = TypeVar("_T")
+# Expression records deeper than this become ``Opaque``: the project model, pickling and
+# comparing records recurse through them at Python's default recursion limit, while a parsed
+# expression can be thousands of levels deep (see ``nesting``). Calls inside are still recorded.
+MAX_RECORD_DEPTH = 64
 _NONE, _TRUE, _FALSE = Const(None), Const(True), Const(False)
 _LEAVES = (Name, Const, Opaque, StrPrefix)
 
@@ -280,6 +296,7 @@ class _Summariser:
         self.star_imports: list[str] = []
         self.scopes: list[_Scope] = [_Scope("module", "")]
         self._pool: dict[tuple[object, ...], object] = {}
+        self._depth = 0  # of ``expr`` calls in progress
         self._expr_handlers: dict[type, Callable[[cst.CSTNode], Expr]] = {
             cst.Name: self._name,
             cst.Attribute: self._attribute,
@@ -386,10 +403,16 @@ class _Summariser:
 
     def expr(self, node: cst.CSTNode) -> Expr:
         handler = self._expr_handlers.get(type(node))
-        if handler is not None:
-            return handler(node)
-        self._walk_expr_children(node)
-        return self._shared(Opaque(type(node).__name__))
+        self._depth += 1
+        try:
+            if handler is not None:
+                value = handler(node)
+            else:
+                self._walk_expr_children(node)
+                value = self._shared(Opaque(type(node).__name__))
+        finally:
+            self._depth -= 1
+        return value if self._depth < MAX_RECORD_DEPTH else self._shared(Opaque("deep"))
 
     def _walk_expr_children(self, node: cst.CSTNode) -> None:
         for child in _children(node):
