@@ -394,6 +394,7 @@ EXERCISING = {"mutated": 0.4, "spliced": 0.6, "projects": 0.4}
 
 
 @_timeout()
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # hypothesmith compiles what it generates
 @pytest.mark.parametrize("source", sorted(SOURCES))
 def test_fuzz(source: str) -> None:
     TALLIES.pop(source, None)
