@@ -23,6 +23,7 @@ from .conftest import FIXTURES
 FIX_CASES = FIXTURES / "fix"
 UPDATE = os.environ.get("FPL_UPDATE_FIX_FIXTURES") == "1"
 SINGLE_NAME = "app.py"
+CACHE_DIR = ".fastapi_pool_lint_cache"
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ def snapshot(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` by posix relative path (caches excluded)."""
     out: dict[str, bytes] = {}
     for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
+        parts = path.relative_to(root).parts
+        if path.is_file() and not {"__pycache__", CACHE_DIR} & set(parts):
             out[path.relative_to(root).as_posix()] = path.read_bytes()
     return out
 

@@ -4,16 +4,16 @@ Each file is written to a temporary file in its own directory, flushed to disk, 
 original's permission bits (and owner, where allowed), checked once more against the expected
 hash, and moved over the original with ``os.replace`` (atomic on POSIX and Windows); the
 directory is flushed too. A symbolic link is followed: the file it points to is replaced, the
-link stays. A file that is read-only (no write permission bit, or not writable by this user),
-that sits in a directory this user cannot write, or that has other hard links (a replacement
-would separate them) is refused.
+link stays. A file that is read-only, that sits in a read-only directory (read-only: not
+writable by this user, or with no write permission bit at all, which holds for the superuser
+too), or that has other hard links (a replacement would separate them) is refused.
 
 A group of files (one multi-file fix) is written together: every temporary file is written
-first, then they are moved over the originals one after the other with SIGINT and SIGTERM held
-back until the last one is in place; if one cannot be moved, the ones already replaced get
-their old bytes back. An interruption at any moment leaves each file old or new, never partial,
-and removes the temporary files (except SIGKILL, which leaves a ``.<name>.*.fpl`` file behind
-and the originals intact).
+first, then they are moved over the originals one after the other; if one cannot be moved, the
+ones already replaced get their old bytes back. SIGINT and SIGTERM are held back while a group
+is written (and delivered once it is in place), so an interruption at any moment leaves each
+file old or new, never partial, and no temporary file behind (except SIGKILL, which may leave
+a ``.<name>.*.fpl`` file beside the original, intact).
 """
 
 from __future__ import annotations
@@ -80,14 +80,29 @@ def current_digest(path: Path) -> Optional[str]:
         return None
 
 
+def _writable(path: Path, info: os.stat_result) -> bool:
+    """Whether ``path`` may be written, as editors decide: its permission bits must grant write
+    to someone (``chmod a-w`` marks a file or directory read-only for the superuser too, who
+    could write it anyway), and this user must have write access."""
+    if not stat.S_IMODE(info.st_mode) & 0o222:
+        return False
+    effective = os.access in os.supports_effective_ids
+    return os.access(path, os.W_OK, effective_ids=effective)
+
+
 def _refusal(real: Path, info: os.stat_result) -> Optional[str]:
     """Why ``real`` must not be replaced, or None."""
     if not stat.S_ISREG(info.st_mode):
         return "not a regular file; not touched"
-    if not stat.S_IMODE(info.st_mode) & 0o222 or not os.access(real, os.W_OK):
+    if not _writable(real, info):
         return "read-only file; not touched"
-    if not os.access(real.parent, os.W_OK | os.X_OK):
-        return f"cannot write in its directory {real.parent}; not touched"
+    directory = real.parent
+    try:
+        writable = _writable(directory, os.stat(directory))
+    except OSError:
+        writable = False
+    if not writable:
+        return f"cannot write in its directory {directory}; not touched"
     if info.st_nlink > 1:
         others = info.st_nlink - 1
         return f"has {others} other hard link(s), which a replacement would split off; not touched"
@@ -114,10 +129,11 @@ def _stage(key: str, path: Path, data: bytes) -> _Staged:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, stat.S_IMODE(info.st_mode))
         if hasattr(os, "chown"):
             with contextlib.suppress(OSError):  # keep the owner where this user may
                 os.chown(temporary, info.st_uid, info.st_gid)
+        # After chown, which clears the set-user-ID and set-group-ID bits.
+        os.chmod(temporary, stat.S_IMODE(info.st_mode))
     except BaseException as error:  # an interruption, too: no temporary file is left
         with contextlib.suppress(OSError):
             os.unlink(temporary)
@@ -170,26 +186,33 @@ def _signals_held() -> Iterator[None]:
             signal.raise_signal(received[0])
 
 
-def replace_file(key: str, path: Path, data: bytes, expected: str) -> None:
-    """Write ``data`` over ``path`` if it still hashes to ``expected``; else WriteFailure."""
+def _replace(key: str, path: Path, data: bytes, expected: str) -> None:
     staged = _stage(key, path, data)
     try:
-        with _signals_held():
-            _commit(staged, expected)
+        _commit(staged, expected)
     finally:
         _discard([staged])
 
 
+def replace_file(key: str, path: Path, data: bytes, expected: str) -> None:
+    """Write ``data`` over ``path`` if it still hashes to ``expected``; else WriteFailure."""
+    with _signals_held():
+        _replace(key, path, data, expected)
+
+
 def replace_group(replacements: Sequence[Replacement]) -> None:
-    """Replace every file of a group, or (as far as the disk allows) none of them."""
-    for replacement in replacements:
-        if current_digest(replacement.path) != digest(replacement.old):
-            raise WriteFailure(replacement.key, "changed on disk since it was read; not touched")
-    staged: list[_Staged] = []
-    try:
+    """Replace every file of a group, or (as far as the disk allows) none of them.
+
+    SIGINT and SIGTERM are held back from the first check to the last move (a group is a few
+    small files): no moment of an interruption can leave a temporary file or half a group."""
+    with _signals_held():
         for replacement in replacements:
-            staged.append(_stage(replacement.key, replacement.path, replacement.new))
-        with _signals_held():
+            if current_digest(replacement.path) != digest(replacement.old):
+                raise WriteFailure(replacement.key, "changed on disk since it was read; not touched")
+        staged: list[_Staged] = []
+        try:
+            for replacement in replacements:
+                staged.append(_stage(replacement.key, replacement.path, replacement.new))
             done: list[Replacement] = []
             try:
                 for replacement, item in zip(replacements, staged):
@@ -198,12 +221,12 @@ def replace_group(replacements: Sequence[Replacement]) -> None:
             except WriteFailure:
                 for replacement in reversed(done):
                     with contextlib.suppress(WriteFailure):
-                        replace_file(
+                        _replace(
                             replacement.key,
                             replacement.path,
                             replacement.old,
                             digest(replacement.new),
                         )
                 raise
-    finally:
-        _discard(staged)
+        finally:
+            _discard(staged)
