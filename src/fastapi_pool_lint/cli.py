@@ -23,10 +23,7 @@ from .discovery import DiscoveryError, display_path, find_project_root
 from .parallel import default_jobs
 from .report.github import render_github
 from .report.json_report import render_json
-from .report.sarif import render_sarif
 from .report.text import render_statistics, render_summary, render_text
-from .ruledocs import render_markdown
-from .rules import ALL_RULES, RULES_BY_CODE
 from .scope import ScopedResult, check_paths
 from .settings_loader import ConfigError, discover_settings, parse_codes, with_overrides
 from .suppression import decode
@@ -82,6 +79,8 @@ def _render(scoped: ScopedResult, output_format: str, cwd: Path, *, quiet: bool,
     if output_format == "json":
         return render_json(result.findings)
     if output_format == "sarif":
+        from .report.sarif import render_sarif  # imports the rules, hence the model
+
         return render_sarif(result.findings, result.errors, cwd)
     if output_format == "github":
         return render_github(result.findings, result.errors)
@@ -311,6 +310,8 @@ def cache_clean(path: Optional[Path]) -> None:
 @cli.command(name="rules")
 def list_rules() -> None:
     """List the rules with one-line summaries."""
+    from .rules import ALL_RULES
+
     for rule in ALL_RULES:
         click.echo(f"{rule.code}  {rule.name:36s} {rule.summary}")
 
@@ -319,6 +320,9 @@ def list_rules() -> None:
 @click.argument("code")
 def show_rule(code: str) -> None:
     """Show the documentation of rule CODE."""
+    from .ruledocs import render_markdown
+    from .rules import RULES_BY_CODE
+
     rule = RULES_BY_CODE.get(code.strip().upper())
     if rule is None:
         known = ", ".join(RULES_BY_CODE)
