@@ -249,7 +249,9 @@ def test_concurrent_runs_agree_and_leave_a_sound_cache(tmp_path: Path) -> None:
     assert all(json.loads(out) == json.loads(reference) for out in outputs)
     for kind in ("summaries", "spans", "results"):
         entries = _entries(root, kind)
-        assert entries and all(read_entry(e) is not None for e in entries)
+        written = sorted(str(p.relative_to(root)) for p in (root / CACHE_DIR_NAME).glob("*/*"))
+        assert entries, (kind, Cache(root).base, written)
+        assert all(read_entry(e) is not None for e in entries)
     assert not list((root / CACHE_DIR_NAME).rglob(".tmp-*"))
     warm = [_cli(root, "--jobs", "2") for _ in range(3)]
     assert all(json.loads(run.communicate()[0]) == json.loads(reference) for run in warm)
@@ -412,6 +414,7 @@ def test_check_imports_only_what_it_needs(tmp_path: Path) -> None:
     """libcst's codemods cost every run 0.4 s of imports: only fix/--fix/--diff need them. A
     run answered from the cache imports neither libcst nor the model (nor the rules)."""
     case = _copy(FIXTURES / "projects" / "layered_service", tmp_path)
+    shutil.rmtree(case / CACHE_DIR_NAME, ignore_errors=True)  # other tests may leave one there
     program = (
         "import sys\n"
         "from fastapi_pool_lint.cli import main\n"
