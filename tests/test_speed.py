@@ -249,7 +249,9 @@ def test_concurrent_runs_agree_and_leave_a_sound_cache(tmp_path: Path) -> None:
     assert all(json.loads(out) == json.loads(reference) for out in outputs)
     for kind in ("summaries", "spans", "results"):
         entries = _entries(root, kind)
-        assert entries and all(read_entry(e) is not None for e in entries)
+        written = sorted(str(p.relative_to(root)) for p in (root / CACHE_DIR_NAME).glob("*/*"))
+        assert entries, (kind, Cache(root).base, written)
+        assert all(read_entry(e) is not None for e in entries)
     assert not list((root / CACHE_DIR_NAME).rglob(".tmp-*"))
     warm = [_cli(root, "--jobs", "2") for _ in range(3)]
     assert all(json.loads(run.communicate()[0]) == json.loads(reference) for run in warm)
@@ -375,3 +377,64 @@ def test_env_hash_is_not_carried_across_processes() -> None:
     for clone in (pickle.loads(pickle.dumps(env)), copy.copy(env), copy.deepcopy(env)):
         assert "_hash" not in vars(clone)
         assert clone == env and table[clone] == 1
+
+
+def test_no_model_is_alive_when_the_collector_resumes(
+    service: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's summaries and model are freed by reference counting before the collector is
+    re-enabled: else its first pass traverses all of them (0.5 s of CPU at 2,000 modules)."""
+    import gc
+
+    from fastapi_pool_lint import pipeline
+    from fastapi_pool_lint.model.project import ProjectModel
+    from fastapi_pool_lint.summary.records import ModuleSummary
+
+    alive: list[object] = []
+
+    class Spy:
+        def __getattr__(self, name: str) -> object:
+            return getattr(gc, name)
+
+        def enable(self) -> None:
+            alive.extend(
+                o for o in gc.get_objects() if isinstance(o, (ProjectModel, ModuleSummary))
+            )
+            gc.enable()
+
+    monkeypatch.setattr(pipeline, "gc", Spy())
+    gc.enable()
+    result = _check(service, jobs=1, cache=False)
+    assert result.findings
+    assert gc.isenabled()
+    assert alive == []
+
+
+def test_check_imports_only_what_it_needs(tmp_path: Path) -> None:
+    """libcst's codemods cost every run 0.4 s of imports: only fix/--fix/--diff need them. A
+    run answered from the cache imports neither libcst nor the model (nor the rules)."""
+    case = _copy(FIXTURES / "projects" / "layered_service", tmp_path)
+    shutil.rmtree(case / CACHE_DIR_NAME, ignore_errors=True)  # other tests may leave one there
+    program = (
+        "import sys\n"
+        "from fastapi_pool_lint.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "names = ('fastapi_pool_lint.fixing', 'libcst.codemod', 'libcst',\n"
+        "         'fastapi_pool_lint.model.evaluator', 'fastapi_pool_lint.rules')\n"
+        "print('LOADED', [m for m in names if m in sys.modules], file=sys.stderr)\n"
+    )
+    expected = {
+        "cold": "LOADED ['libcst', 'fastapi_pool_lint.model.evaluator', 'fastapi_pool_lint.rules']",
+        "warm": "LOADED []",
+    }
+    for run, extra in (("cold", ["--no-cache"]), ("cold", []), ("warm", [])):
+        done = subprocess.run(
+            [sys.executable, "-c", program, "check", "-q", "--jobs", "1", *extra, str(case)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert expected[run] in done.stderr, (run, done.stderr)

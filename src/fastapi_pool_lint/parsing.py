@@ -179,6 +179,11 @@ class _ParseThread:
     def is_current(self) -> bool:
         return self._thread is not None and threading.current_thread() is self._thread
 
+    def is_alive(self) -> bool:
+        """Whether this process has its parse thread running."""
+        thread = self._thread
+        return thread is not None and self._pid == os.getpid() and thread.is_alive()
+
     def _started(self) -> bool:
         with self._lock:
             if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
@@ -228,6 +233,16 @@ class _ParseThread:
 
 
 _PARSE_THREAD = _ParseThread()
+
+
+def _forget_parse_thread() -> None:
+    """In a forked child: the parent's thread did not come along, nor may its lock be free."""
+    global _PARSE_THREAD
+    _PARSE_THREAD = _ParseThread()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_parse_thread)
 
 
 def run_with_large_stack(function: Callable[[], T], *, deep_recursion: bool = False) -> T:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from .config import PerFileIgnore, Settings
-from .rules import ALL_RULES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -39,6 +38,8 @@ class ConfigError(Exception):
 
 def parse_codes(items: Iterable[str], where: str) -> frozenset[str]:
     """Rule codes or prefixes (``FPL002``, ``FPL00``, ``FPL``, ``ALL``), comma-separated or not."""
+    from .rules import ALL_RULES  # here: importing the rules imports the model
+
     codes: set[str] = set()
     for value in items:
         for item in value.split(","):

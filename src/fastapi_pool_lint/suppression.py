@@ -32,6 +32,7 @@ from .findings import Finding
 INLINE = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
 FILE = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[,\s]")
+_ANY_NOQA = re.compile("noqa", re.IGNORECASE)  # what both patterns above require
 
 
 def decode(data: bytes) -> str:
@@ -88,7 +89,10 @@ class SourceComments:
     """The ``noqa`` comments of one file."""
 
     def __init__(self, text: str) -> None:
-        self.lines = text.splitlines(keepends=True)
+        # Both comment forms contain "noqa" (any case): without it, nothing is suppressed, and
+        # the file need not be split or tokenized (most files with findings have none).
+        self.any_noqa = _ANY_NOQA.search(text) is not None
+        self.lines = text.splitlines(keepends=True) if self.any_noqa else []
         self.file_noqa = any(FILE.match(line) for line in self.lines)
         self._logical: Optional[dict[int, str]] = None
 
@@ -101,6 +105,8 @@ class SourceComments:
         return text or ""
 
     def suppresses(self, code: str, line: int) -> bool:
+        if not self.any_noqa:
+            return False
         return self.file_noqa or suppressed_by(noqa_codes(self.line_text(line)), code)
 
 

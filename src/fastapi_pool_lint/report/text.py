@@ -11,7 +11,6 @@ from typing import Callable, Optional
 import click
 
 from ..findings import Finding
-from ..rules import RULES_BY_CODE
 
 # (display path, 1-based line) -> the physical line, without its newline; None when unreadable.
 LineReader = Callable[[str, int], Optional[str]]
@@ -55,6 +54,8 @@ def render_text(
 
 def render_statistics(findings: Sequence[Finding]) -> str:
     """One line per code, flake8-style: count, code, the rule's summary."""
+    from ..rules import RULES_BY_CODE  # here: a run answered from the cache needs no model
+
     counts = Counter(f.code for f in findings)
     out = []
     for code, count in sorted(counts.items()):
