@@ -8,6 +8,7 @@ or SIGTERM (a ``fix`` stopped so leaves every file old or new, see :mod:`.fixes.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -354,12 +355,34 @@ def _stop(signum: int, frame: object) -> None:
     raise _Stopped(signum)
 
 
+def _exit_now(code: object) -> NoReturn:
+    """Exit with ``code`` as ``sys.exit`` would, without freeing the run's objects one by one
+    (the model of a large project takes a tenth of a second to tear down): output is flushed,
+    files were closed and the cache written when the run ended."""
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(status)
+
+
 def main() -> None:
     for name in ("SIGINT", "SIGTERM"):
         with contextlib.suppress(ValueError, OSError, AttributeError):
             signal.signal(getattr(signal, name), _stop)
+    from .pipeline import keep_run_objects_until_exit
+
+    keep_run_objects_until_exit()  # this process ends right after its run: see _exit_now
     try:
         cli(prog_name="fastapi-pool-lint")
+    except SystemExit as done:
+        _exit_now(done.code)
     except (_Stopped, KeyboardInterrupt) as stop:
         signum = stop.signum if isinstance(stop, _Stopped) else signal.SIGINT
         what = "terminated" if signum == getattr(signal, "SIGTERM", None) else "interrupted"

@@ -93,6 +93,22 @@ class CheckResult:
     stats: CheckStats = field(default_factory=CheckStats, compare=False)
 
 
+# Set by the command line, which exits without tearing anything down: the run's objects are
+# kept here instead of being freed one by one (0.14 s of CPU at 2,000 modules), and frozen out
+# of the collector's sight.
+_KEPT_UNTIL_EXIT: Optional[list[object]] = None
+
+
+def keep_run_objects_until_exit() -> None:
+    """For a process that ends with ``os._exit`` right after its one run."""
+    global _KEPT_UNTIL_EXIT
+    _KEPT_UNTIL_EXIT = []
+
+
+def run_objects_kept() -> bool:
+    return _KEPT_UNTIL_EXIT is not None
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     enabled = gc.isenabled()
@@ -462,7 +478,11 @@ def run_check(
         # The run's locals (summaries, model, memo tables) die as ``_run`` returns, before the
         # collector is back: re-enabled with them alive, its first pass traversed every one of
         # them (0.5 s of CPU at 2,000 modules), though they are freed by reference counting.
-        return _run(paths, settings, cwd, report_only, honour_noqa, jobs, cache)
+        # Kept until exit instead, they are frozen: the collector never looks at them again.
+        result = _run(paths, settings, cwd, report_only, honour_noqa, jobs, cache)
+        if _KEPT_UNTIL_EXIT is not None:
+            gc.freeze()
+        return result
 
 
 def _run(
@@ -506,6 +526,8 @@ def _run(
             errors = [e for e in errors if e.path in shown]
         by_path = {file.source.display: file for file in files}
         spans = _spans(findings, by_path, project.modules, store, pool, stats)
+        if _KEPT_UNTIL_EXIT is not None:
+            _KEPT_UNTIL_EXIT.append((files, summaries, project, analysis, spans))
     located = filter_findings(
         with_spans(findings, spans),
         {source.display: source.path for source in sources},
