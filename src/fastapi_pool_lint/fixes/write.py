@@ -33,6 +33,11 @@ from typing import Optional
 from ..discovery import read_source_file
 from .source import digest
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows
+    fcntl = None  # type: ignore[assignment]
+
 
 @dataclass(frozen=True)
 class Replacement:
@@ -186,6 +191,31 @@ def _signals_held() -> Iterator[None]:
             signal.raise_signal(received[0])
 
 
+@contextlib.contextmanager
+def _locked(paths: Sequence[Path]) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on each file (in one order: no two runs deadlock) from the
+    check of its bytes to its replacement, so that two ``fix`` runs at once cannot interleave
+    their groups. A run waiting here finds the file replaced once it gets the lock: its check
+    then fails, and it reports the file as changed on disk. Without ``fcntl``: no lock."""
+    if fcntl is None:
+        yield
+        return
+    handles: list[int] = []
+    try:
+        for path in sorted({os.path.realpath(p) for p in paths}):
+            try:
+                handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            except OSError:
+                continue  # the write itself will say what is wrong with this file
+            handles.append(handle)
+            with contextlib.suppress(OSError):
+                fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        for handle in handles:
+            os.close(handle)  # closing releases the lock
+
+
 def _replace(key: str, path: Path, data: bytes, expected: str) -> None:
     staged = _stage(key, path, data)
     try:
@@ -196,7 +226,7 @@ def _replace(key: str, path: Path, data: bytes, expected: str) -> None:
 
 def replace_file(key: str, path: Path, data: bytes, expected: str) -> None:
     """Write ``data`` over ``path`` if it still hashes to ``expected``; else WriteFailure."""
-    with _signals_held():
+    with _signals_held(), _locked([path]):
         _replace(key, path, data, expected)
 
 
@@ -205,7 +235,7 @@ def replace_group(replacements: Sequence[Replacement]) -> None:
 
     SIGINT and SIGTERM are held back from the first check to the last move (a group is a few
     small files): no moment of an interruption can leave a temporary file or half a group."""
-    with _signals_held():
+    with _signals_held(), _locked([r.path for r in replacements]):
         for replacement in replacements:
             if current_digest(replacement.path) != digest(replacement.old):
                 raise WriteFailure(replacement.key, "changed on disk since it was read; not touched")
