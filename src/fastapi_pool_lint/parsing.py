@@ -186,7 +186,7 @@ class _ParseThread:
 
     def _started(self) -> bool:
         with self._lock:
-            if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+            if self.is_alive():
                 return True
             try:
                 previous = threading.stack_size(PARSE_STACK_SIZE)

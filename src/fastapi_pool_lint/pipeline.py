@@ -105,10 +105,6 @@ def keep_run_objects_until_exit() -> None:
     _KEPT_UNTIL_EXIT = []
 
 
-def run_objects_kept() -> bool:
-    return _KEPT_UNTIL_EXIT is not None
-
-
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     enabled = gc.isenabled()

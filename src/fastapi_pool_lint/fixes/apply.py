@@ -12,7 +12,6 @@ to the module.
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -24,6 +23,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.helpers import get_absolute_module_from_package_for_import
 
+from ..cstwalk import walk
 from ..parsing import ParseFailure, parse_source
 from .base import (
     AddImport,
@@ -65,19 +65,8 @@ def _is_import(statement: Statement) -> bool:
 
 
 def _names(node: cst.CSTNode, out: Counter[str]) -> Counter[str]:
-    """Every ``Name`` in ``node`` (a walk over dataclass fields, cheaper than a visitor)."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Name):
-            out[current.value] += 1
-            continue
-        for field in dataclasses.fields(current):
-            value = getattr(current, field.name)
-            if isinstance(value, cst.CSTNode):
-                stack.append(value)
-            elif isinstance(value, (tuple, list)):
-                stack.extend(v for v in value if isinstance(v, cst.CSTNode))
+    """Every ``Name`` in ``node``."""
+    out.update(current.value for current in walk(node) if isinstance(current, cst.Name))
     return out
 
 
@@ -155,16 +144,7 @@ class ModuleEditor:
         if self._top is None:
             top: dict[int, int] = {}
             for index, statement in enumerate(self.parsed.module.body):
-                stack: list[cst.CSTNode] = [statement]
-                while stack:
-                    current = stack.pop()
-                    top[id(current)] = index
-                    for field in dataclasses.fields(current):
-                        value = getattr(current, field.name)
-                        if isinstance(value, cst.CSTNode):
-                            stack.append(value)
-                        elif isinstance(value, (tuple, list)):
-                            stack.extend(v for v in value if isinstance(v, cst.CSTNode))
+                top.update((id(current), index) for current in walk(statement))
             self._top = top
         found = self._top.get(id(node))
         if found is None:

@@ -32,6 +32,23 @@ def _separator(call: cst.Call) -> Whitespace:
     return cst.SimpleWhitespace(" ")
 
 
+def _split_closing(closing: Whitespace, separator: Whitespace) -> tuple[Whitespace, Whitespace]:
+    """The whitespace before the closing parenthesis, split for one more argument: what now
+    follows the old last argument (a line break keeps its comment, then the arguments' indent),
+    and what follows the new one (the line break to the closing parenthesis)."""
+    if isinstance(closing, cst.ParenthesizedWhitespace) and isinstance(
+        separator, cst.ParenthesizedWhitespace
+    ):
+        between = cst.ParenthesizedWhitespace(
+            first_line=closing.first_line,
+            empty_lines=closing.empty_lines,
+            indent=separator.indent,
+            last_line=separator.last_line,
+        )
+        return between, _newline_whitespace(closing)
+    return separator, closing
+
+
 def add_keyword_argument(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.Call:
     """Append ``keyword=value`` as the call's last argument, in the call's own layout.
 
@@ -52,19 +69,7 @@ def add_keyword_argument(call: cst.Call, keyword: str, value: cst.BaseExpression
     separator = _separator(call)
     if isinstance(last.comma, cst.Comma):
         # Trailing comma: the old last comma now separates, the new argument gets the trailer.
-        closing = last.comma.whitespace_after
-        if isinstance(closing, cst.ParenthesizedWhitespace) and isinstance(
-            separator, cst.ParenthesizedWhitespace
-        ):
-            between: Whitespace = cst.ParenthesizedWhitespace(
-                first_line=closing.first_line,
-                empty_lines=closing.empty_lines,
-                indent=separator.indent,
-                last_line=separator.last_line,
-            )
-            trailer: Whitespace = _newline_whitespace(closing)
-        else:
-            between, trailer = separator, closing
+        between, trailer = _split_closing(last.comma.whitespace_after, separator)
         args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=between))
         args.append(
             new_arg.with_changes(
@@ -73,19 +78,7 @@ def add_keyword_argument(call: cst.Call, keyword: str, value: cst.BaseExpression
             )
         )
     else:
-        closing_ws = last.whitespace_after_arg
-        if isinstance(closing_ws, cst.ParenthesizedWhitespace) and isinstance(
-            separator, cst.ParenthesizedWhitespace
-        ):
-            between = cst.ParenthesizedWhitespace(
-                first_line=closing_ws.first_line,
-                empty_lines=closing_ws.empty_lines,
-                indent=separator.indent,
-                last_line=separator.last_line,
-            )
-            after_new: Whitespace = _newline_whitespace(closing_ws)
-        else:
-            between, after_new = separator, closing_ws
+        between, after_new = _split_closing(last.whitespace_after_arg, separator)
         args[-1] = last.with_changes(
             comma=cst.Comma(whitespace_after=between),
             whitespace_after_arg=cst.SimpleWhitespace(""),

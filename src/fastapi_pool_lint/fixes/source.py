@@ -8,7 +8,6 @@ is planned on it.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -17,10 +16,11 @@ from typing import TYPE_CHECKING, Optional, Union
 
 import libcst as cst
 
+from ..cstwalk import child_nodes, deeper_than, walk
 from ..discovery import SourceFile, read_source_file
 from ..model.project import ProjectModel
 from ..parsing import ParseFailure, parse_source
-from ..summary.builder import deeper_than, summarise
+from ..summary.builder import summarise
 from .base import CannotFix, Target
 
 if TYPE_CHECKING:
@@ -68,18 +68,9 @@ class ParsedModule:
 
     def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         if self._parents is None:
-            parents: dict[int, cst.CSTNode] = {}
-            stack: list[cst.CSTNode] = [self.module]
-            while stack:
-                current = stack.pop()
-                for field in dataclasses.fields(current):
-                    value = getattr(current, field.name)
-                    children = value if isinstance(value, (tuple, list)) else (value,)
-                    for child in children:
-                        if isinstance(child, cst.CSTNode):
-                            parents[id(child)] = current
-                            stack.append(child)
-            self._parents = parents
+            self._parents = {
+                id(child): current for current in walk(self.module) for child in child_nodes(current)
+            }
         return self._parents.get(id(node))
 
     @property

@@ -970,9 +970,7 @@ class Evaluator:
         if init is None:
             return plain
         function = self.project.function(init)
-        if function is None or not function.params:
-            return plain
-        if self._call_depth >= MAX_CALL_DEPTH:
+        if function is None or not function.params or self._call_depth >= MAX_CALL_DEPTH:
             return plain
         self._call_depth += 1
         try:

@@ -14,13 +14,13 @@ expression trees, ``def``/``class``/parameters), which is what Python's own scop
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Sequence
 from typing import Callable, Optional, TypeVar, Union
 
 import libcst as cst
 
+from ..cstwalk import child_nodes as _children
 from .records import (
     NEGATED_GUARD,
     Arg,
@@ -51,69 +51,6 @@ from .records import (
     ValueBinding,
     YieldFrom,
 )
-
-# Fields that never hold code: whitespace, punctuation and parentheses.
-_SKIPPED_FIELD_PREFIXES = (
-    "whitespace",
-    "lpar",
-    "rpar",
-    "lbracket",
-    "rbracket",
-    "lbrace",
-    "rbrace",
-    "comma",
-    "semicolon",
-    "colon",
-    "equal",
-    "dot",
-    "header",
-    "footer",
-    "leading_lines",
-    "lines_after_decorators",
-    "newline",
-    "operator",
-    "star",
-    "asynchronous",
-    "indent",
-    "trailing_whitespace",
-)
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _child_fields(node_type: type) -> tuple[str, ...]:
-    names = _CHILD_FIELDS.get(node_type)
-    if names is None:
-        names = tuple(
-            f.name
-            for f in dataclasses.fields(node_type)
-            if not f.name.startswith(_SKIPPED_FIELD_PREFIXES)
-        )
-        _CHILD_FIELDS[node_type] = names
-    return names
-
-
-def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
-    out: list[cst.CSTNode] = []
-    for name in _child_fields(type(node)):
-        value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            out.append(value)
-        elif isinstance(value, (tuple, list)):
-            out.extend(v for v in value if isinstance(v, cst.CSTNode))
-    return out
-
-
-def deeper_than(node: cst.CSTNode, limit: int) -> bool:
-    """Whether the tree under ``node`` (whitespace and punctuation aside) nests more than
-    ``limit`` levels; found without recursion, stopping at the first node that deep."""
-    stack = [(node, 1)]
-    while stack:
-        current, depth = stack.pop()
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in _children(current))
-    return False
-
 
 _T = TypeVar("_T")
 # Expression records deeper than this become ``Opaque``: the project model, pickling and
@@ -569,8 +506,8 @@ class _Summariser:
         assert isinstance(node, cst.IfExp)
         self.expr(node.test)
         guard = _guard(node.test)
-        body = self._guarded_expr(guard, node.body)
-        orelse = self._guarded_expr(_negated(guard), node.orelse)
+        body = self._guarded(guard, self.expr, node.body)
+        orelse = self._guarded(_negated(guard), self.expr, node.orelse)
         return Either((body, orelse))
 
     def _boolop(self, node: cst.CSTNode) -> Expr:
@@ -580,22 +517,19 @@ class _Summariser:
         state = "falsy" if isinstance(node.operator, cst.Or) else "truthy"
         name = _plain_name(node.left)
         guard = (name, state) if name is not None else None
-        return Either((left, self._guarded_expr(guard, node.right)))
+        return Either((left, self._guarded(guard, self.expr, node.right)))
 
-    def _guarded_expr(self, guard: Optional[tuple[str, str]], node: cst.BaseExpression) -> Expr:
+    def _guarded(
+        self,
+        guard: Optional[tuple[str, str]],
+        visit: Callable[[cst.CSTNode], _T],
+        node: cst.CSTNode,
+    ) -> _T:
+        """``visit(node)`` with ``guard`` on the calls it records."""
         scope = self.scope
         pushed = scope.push_guard(guard)
         try:
-            return self.expr(node)
-        finally:
-            if pushed:
-                scope.guards.pop()
-
-    def _guarded_stmt(self, guard: Optional[tuple[str, str]], node: cst.CSTNode) -> None:
-        scope = self.scope
-        pushed = scope.push_guard(guard)
-        try:
-            self.stmt(node)
+            return visit(node)
         finally:
             if pushed:
                 scope.guards.pop()
@@ -613,9 +547,9 @@ class _Summariser:
         assert isinstance(node, cst.If)
         self.expr(node.test)
         guard = _guard(node.test)
-        self._guarded_stmt(guard, node.body)
+        self._guarded(guard, self.stmt, node.body)
         if node.orelse is not None:
-            self._guarded_stmt(_negated(guard), node.orelse)
+            self._guarded(_negated(guard), self.stmt, node.orelse)
 
     def _block(self, node: cst.CSTNode) -> None:
         """A block's statements; after ``if x is None: return ...`` the rest runs only when
