@@ -426,11 +426,12 @@ def test_check_imports_only_what_it_needs(tmp_path: Path) -> None:
         "except SystemExit:\n"
         "    pass\n"
         "names = ('fastapi_pool_lint.fixing', 'libcst.codemod', 'libcst',\n"
-        "         'fastapi_pool_lint.model.evaluator', 'fastapi_pool_lint.rules')\n"
+        "         'fastapi_pool_lint.model.evaluator', 'fastapi_pool_lint.rules', 'packaging')\n"
         "print('LOADED', [m for m in names if m in sys.modules], file=sys.stderr)\n"
     )
     expected = {
-        "cold": "LOADED ['libcst', 'fastapi_pool_lint.model.evaluator', 'fastapi_pool_lint.rules']",
+        "cold": "LOADED ['libcst', 'fastapi_pool_lint.model.evaluator', 'fastapi_pool_lint.rules', "
+        "'packaging']",
         "warm": "LOADED []",
     }
     for run, extra in (("cold", ["--no-cache"]), ("cold", []), ("warm", [])):

@@ -142,6 +142,9 @@ class _IgnoreRules:
 
     def __init__(self) -> None:
         self._specs: dict[Path, Optional[pathspec.GitIgnoreSpec]] = {}
+        # Per directory: the (directory, spec) pairs that apply to its entries, nearest first,
+        # up to ``top`` or the repository root. Shared by every file in the directory.
+        self._chains: dict[tuple[Path, Path], tuple[tuple[str, pathspec.GitIgnoreSpec], ...]] = {}
 
     def _spec(self, directory: Path) -> Optional[pathspec.GitIgnoreSpec]:
         if directory not in self._specs:
@@ -156,48 +159,70 @@ class _IgnoreRules:
             self._specs[directory] = spec
         return self._specs[directory]
 
+    def _chain(self, directory: Path, top: Path) -> tuple[tuple[str, pathspec.GitIgnoreSpec], ...]:
+        key = (directory, top)
+        chain = self._chains.get(key)
+        if chain is None:
+            found = []
+            for ancestor in (directory, *directory.parents):
+                spec = self._spec(ancestor)
+                if spec is not None:
+                    found.append((ancestor.as_posix().rstrip("/") + "/", spec))
+                if ancestor == top or (ancestor / ".git").exists():
+                    break
+            chain = self._chains[key] = tuple(found)
+        return chain
+
     def ignored(self, path: Path, is_dir: bool, top: Path) -> bool:
-        for directory in (path.parent, *path.parent.parents):
-            spec = self._spec(directory)
-            if spec is not None:
-                rel = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
-                if spec.match_file(rel):
-                    return True
-            if directory == top or (directory / ".git").exists():
-                break
-        return False
+        chain = self._chain(path.parent, top)
+        if not chain:
+            return False
+        text = path.as_posix() + ("/" if is_dir else "")
+        return any(spec.match_file(text[len(prefix):]) for prefix, spec in chain)
 
 
 def _walk(
     directory: Path, ignore: _IgnoreRules, top: Path, exclude: Optional[Exclude] = None
 ) -> Iterator[Path]:
-    for root, dirs, files in os.walk(directory, followlinks=False):
-        base = Path(root)
-        kept = []
-        for name in sorted(dirs):
-            sub = base / name
-            if name in SKIPPED_DIRS or name.endswith(".egg-info") or sub.is_symlink():
+    """Depth first, entries sorted by name; symbolic links to directories are not followed."""
+    try:
+        with os.scandir(directory) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError:
+        return
+    subdirectories = []
+    for entry in entries:
+        name = entry.name
+        try:
+            is_dir = entry.is_dir(follow_symlinks=False)
+        except OSError:
+            is_dir = False
+        if is_dir:
+            sub = directory / name
+            if name in SKIPPED_DIRS or name.endswith(".egg-info"):
                 continue
             if _is_virtualenv(sub) or ignore.ignored(sub, True, top):
                 continue
             if exclude is not None and exclude(sub, True):
                 continue
-            kept.append(name)
-        dirs[:] = kept
-        for name in sorted(files):
-            if name.endswith(".py"):
-                path = base / name
-                if _special(path) or ignore.ignored(path, False, top):
-                    continue
-                if exclude is None or not exclude(path, False):
-                    yield path
+            subdirectories.append(sub)
+        elif name.endswith(".py") and not _special(entry):
+            path = directory / name
+            if ignore.ignored(path, False, top):
+                continue
+            if exclude is None or not exclude(path, False):
+                yield path
+    for sub in subdirectories:
+        yield from _walk(sub, ignore, top, exclude)
 
 
-def _special(path: Path) -> bool:
+def _special(entry: os.DirEntry[str]) -> bool:
     """A FIFO, socket or device: no source file (reading one could block forever). Dangling
     and looping links are kept: reading them fails with a clear reason."""
     try:
-        return not stat.S_ISREG(os.stat(path).st_mode)
+        if entry.is_file():  # the directory listing's type, or one stat for a link
+            return False
+        return not stat.S_ISREG(entry.stat().st_mode)
     except OSError:
         return False
 
@@ -240,12 +265,15 @@ def _package_root(path: Path) -> Path:
 
 
 def _dotted(path: Path, root: Path) -> Optional[str]:
-    try:
-        rel = path.relative_to(root)
-    except ValueError:
+    # String arithmetic rather than ``relative_to``: this runs for every file and root.
+    prefix = root.as_posix().rstrip("/") + "/"
+    text = path.as_posix()
+    if not text.startswith(prefix):
         return None
-    parts = list(rel.with_suffix("").parts)
-    if parts and parts[-1] == "__init__":
+    parts = text[len(prefix) :].split("/")
+    stem, dot, _ = parts[-1].rpartition(".")
+    parts[-1] = stem if dot else parts[-1]
+    if parts[-1] == "__init__":
         parts.pop()
     if not parts or not all(p.isidentifier() for p in parts):
         return None

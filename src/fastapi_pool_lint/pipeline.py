@@ -5,7 +5,8 @@ of exactly this project state (every file's content and place, the dependency fi
 settings): a run on an unchanged tree stops there, without importing libcst or the model. Else
 each file's summary comes from the cache or from a worker process (``jobs``), the project phase
 runs on the summaries, and the modules where findings land get their spans, from the cache or
-from a worker that parses them again.
+from a worker that parses them again. The project phase takes from the cache the evaluated calls
+of every module that neither changed nor read a module that changed (``model/callgraph.py``).
 
 The cyclic garbage collector is paused during a run: the summaries and the model's memo tables
 are hundreds of thousands of long-lived objects without cycles, which the collector would
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -31,6 +33,7 @@ from .parallel import MIN_PARALLEL_ITEMS, WorkerPool
 
 if TYPE_CHECKING:
     from .model.analysis import ProjectAnalysis
+    from .model.callgraph import ModuleCalls
     from .model.project import ProjectModel
     from .summary.records import ModuleSummary
 
@@ -81,6 +84,7 @@ class CheckStats:
     located: int = 0  # modules parsed again for spans
     spans_cached: int = 0  # modules whose spans came from the cache
     result_cached: bool = False  # the whole result came from the cache
+    calls_reused: int = 0  # modules whose evaluated calls came from the cache
     jobs: int = 1
 
 
@@ -265,7 +269,7 @@ def _canonical(value: object) -> str:
 
 def _dependency_files(root: Path, files: Sequence[_File]) -> list[bytes]:
     """Where FastAPI/SQLAlchemy versions are read from (see ``model.versions``), with contents."""
-    from .model.versions import DEPENDENCY_FILES
+    from .model.dependency_files import DEPENDENCY_FILES
 
     directories: set[Path] = {root}
     for file in files:
@@ -275,9 +279,16 @@ def _dependency_files(root: Path, files: Sequence[_File]) -> list[bytes]:
             if directory == root or root not in directory.parents:
                 break
             directory = directory.parent
+    wanted = frozenset(name.split("/", 1)[0] for name in DEPENDENCY_FILES)
     out = []
     for directory in sorted(directories):
+        try:  # one listing per directory rather than one failed open per name
+            present = wanted.intersection(os.listdir(directory))
+        except OSError:
+            continue
         for name in DEPENDENCY_FILES:
+            if name.split("/", 1)[0] not in present:
+                continue
             path = directory / name
             try:
                 data = path.read_bytes()
@@ -452,6 +463,86 @@ def _spans(
     return spans
 
 
+def _calls_key(project: ProjectModel, sources: Sequence[SourceFile], settings: Settings) -> str:
+    """The cache key of the project's per-module calls: everything that decides how names
+    resolve across modules (which modules there are, their names and places) and what the
+    evaluator is told (``session-factories``); not the modules' contents (see ``_known_calls``).
+    """
+    parts = [b"calls", ",".join(sorted(settings.session_factories)).encode()]
+    for source in sources:
+        if source.display in project.modules:
+            text = "\0".join(
+                (source.display, source.module, ",".join(source.aliases), str(source.path.parent))
+            )
+            parts.append(text.encode())
+    return digest(*parts)
+
+
+@dataclass
+class _KnownCalls:
+    """What the last run with the same layout left of its per-module calls."""
+
+    calls: dict[str, ModuleCalls]  # the modules whose calls still hold
+    blobs: dict[str, bytes]  # their stored bytes, to store again as they are
+
+
+def _known_calls(
+    store: Optional[Cache], key: Optional[str], keys: Mapping[str, str], stats: CheckStats
+) -> _KnownCalls:
+    """The modules whose calls the last run with this layout evaluated and that still hold:
+    neither they nor any module their evaluation read has changed since."""
+    known = _KnownCalls({}, {})
+    if store is None or key is None:
+        return known
+    from .cache import loads
+    from .model.callgraph import ModuleCalls, reusable
+
+    previous = store.get("calls", key)
+    if not isinstance(previous, dict):
+        return known
+    entries: dict[str, tuple[str, Optional[frozenset[str]], bytes]] = {}
+    for module, entry in previous.items():
+        if (
+            isinstance(module, str)
+            and isinstance(entry, tuple)
+            and len(entry) == 3
+            and isinstance(entry[0], str)
+            and (entry[1] is None or isinstance(entry[1], frozenset))
+            and isinstance(entry[2], bytes)
+        ):
+            entries[module] = entry
+    for module in sorted(reusable({m: (e[0], e[1]) for m, e in entries.items()}, keys)):
+        _, reads, blob = entries[module]
+        data = loads(blob)
+        if isinstance(data, tuple) and len(data) == 2 and all(isinstance(d, tuple) for d in data):
+            known.calls[module] = ModuleCalls(data[0], data[1], reads)
+            known.blobs[module] = blob
+    stats.calls_reused = len(known.calls)
+    return known
+
+
+def _keep_calls(
+    store: Cache, key: str, analysis: ProjectAnalysis, keys: Mapping[str, str], known: _KnownCalls
+) -> None:
+    """Store every module's calls for the next run, when this run evaluated any (the modules
+    whose calls were reused keep their stored bytes)."""
+    from .cache import dumps
+
+    calls = analysis.__dict__.get("calls")  # only if the rules built the call graph
+    if calls is None or not calls.computed:
+        return
+    computed = set(calls.computed)
+    state = {}
+    for module, found in calls.modules.items():
+        if module not in keys:
+            continue
+        blob = known.blobs.get(module) if module not in computed else None
+        if blob is None:
+            blob = dumps((found.callees, found.targets))
+        state[module] = (keys[module], found.reads, blob)
+    store.put("calls", key, state)
+
+
 def run_check(
     paths: Sequence[Path],
     settings: Settings,
@@ -512,8 +603,13 @@ def _run(
         project, errors = build_project(sources, summaries)
         from .model.analysis import ProjectAnalysis
 
-        analysis = ProjectAnalysis(project, root, settings)
+        keys = {file.source.display: file.key for file in files}
+        calls_key = _calls_key(project, sources, settings) if store is not None else None
+        known = _known_calls(store, calls_key, keys, stats)
+        analysis = ProjectAnalysis(project, root, settings, known_calls=known.calls)
         findings = run_rules(analysis, settings)
+        if store is not None and calls_key is not None:
+            _keep_calls(store, calls_key, analysis, keys, known)
         reported = sources
         if report_only is not None:
             reported = [source for source in sources if _within(source.path, report_only)]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
+from typing import Optional
 
 from ..config import Settings
 from .blocking import BlockingAnalysis
-from .callgraph import CallGraph
+from .callgraph import CallGraph, ModuleCalls
 from .evaluator import Evaluator
 from .fastapi_app import FastAPIGraph
 from .project import ProjectModel
@@ -15,17 +17,23 @@ from .versions import Constraints
 
 
 class ProjectAnalysis:
-    def __init__(self, project: ProjectModel, root: Path, settings: Settings) -> None:
+    def __init__(
+        self,
+        project: ProjectModel,
+        root: Path,
+        settings: Settings,
+        known_calls: Optional[Mapping[str, ModuleCalls]] = None,
+    ) -> None:
+        """``known_calls``: modules whose calls an earlier run evaluated and that still hold."""
         self.project = project
         self.root = root
         self.settings = settings
+        self.known_calls = known_calls
 
     @cached_property
     def calls(self) -> CallGraph:
         """Every call with its callee, evaluated from declarations only (no caller context)."""
-        return CallGraph(
-            self.project, Evaluator(self.project, session_factories=self.settings.session_factories)
-        )
+        return CallGraph(self.project, self.settings.session_factories, reuse=self.known_calls)
 
     @cached_property
     def evaluator(self) -> Evaluator:

@@ -90,6 +90,8 @@ BUILTIN_NAMES = frozenset(
 )
 MAX_CALL_DEPTH = 8
 MAX_EVAL_DEPTH = 150
+# The mark of a question being answered (a cycle back to it answers UNKNOWN): never returned.
+_ACTIVE: Value = Unknown()
 # Values worth carrying from a call site into the callee: the rest never changes a finding and
 # would only multiply the memo entries.
 _CONTEXT_TYPES = (
@@ -205,9 +207,10 @@ class Evaluator:
         self._state_assigns: Optional[dict[str, list[tuple[Env, Expr, Optional[Expr]]]]] = None
         self._param_markers: dict[tuple[FunctionRef, int], tuple[Optional[Marker], Value]] = {}
         self._decorated: dict[FunctionRef, Value] = {}
-        self._active: set[object] = set()
+        # Per question (table, key): ``_ACTIVE`` while it is being answered, then the answer
+        # kept until the outermost question is answered when a cut-off made it provisional.
+        self._marks: dict[tuple[int, Any], Value] = {}
         self._cutoffs = 0
-        self._provisional: dict[tuple[int, Any], Value] = {}
         self._depth = 0
         self._call_depth = 0
 
@@ -226,27 +229,35 @@ class Evaluator:
         if cached is not None:
             return cached
         guard = (id(table), key)
-        provisional = self._provisional.get(guard)
-        if provisional is not None:
+        # One table for the questions being answered (``_ACTIVE``) and the kept answers.
+        marks = self._marks
+        mark = marks.get(guard)
+        if mark is not None:
             self._cutoffs += 1
-            return provisional
-        if guard in self._active or self._depth > MAX_EVAL_DEPTH:
+            return UNKNOWN if mark is _ACTIVE else mark
+        if self._depth > MAX_EVAL_DEPTH:
             self._cutoffs += 1
             return UNKNOWN
         before = self._cutoffs
-        self._active.add(guard)
+        marks[guard] = _ACTIVE
         self._depth += 1
         try:
             value = compute()
+        except BaseException:
+            if self._depth == 1:
+                marks.clear()
+            else:
+                del marks[guard]
+            raise
         finally:
             self._depth -= 1
-            self._active.discard(guard)
         if self._cutoffs == before:
             table[key] = value
+            del marks[guard]
         else:
-            self._provisional[guard] = value
+            marks[guard] = value
         if self._depth == 0:
-            self._provisional.clear()
+            marks.clear()
         return value
 
     # ------------------------------------------------------------------ environments
@@ -336,12 +347,17 @@ class Evaluator:
         found = self._names.get(key)  # the common case, without building the closure
         if found is not None:
             return found
+        if not env.context and self.local_bindings(name, env) is None:
+            # A module-level name (or a builtin): the module's own memo answers it, for every
+            # scope of the module alike, without a table entry per scope.
+            return self.module_member(env.module, name)
         return self._memo(self._names, key, lambda: self._lookup(name, env))
 
     def _lookup(self, name: str, env: Env) -> Value:
-        context = dict(env.context)
-        if name in context and not self._is_global(name, env):
-            return context[name]
+        if env.context:
+            context = dict(env.context)
+            if name in context and not self._is_global(name, env):
+                return context[name]
         found = self.local_bindings(name, env)
         if found is not None:
             bindings, scope_env = found

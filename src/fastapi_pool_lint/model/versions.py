@@ -19,6 +19,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+from .dependency_files import LOCK_FILES, PYPROJECT_FILES, REQUIREMENTS_FILES
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -151,12 +153,10 @@ def _from_requirements(path: Path) -> dict[str, SpecifierSet]:
 
 
 READERS = (
-    (("uv.lock", "poetry.lock", "Pipfile.lock"), _from_lock),
-    (("pyproject.toml",), _from_pyproject),
-    (("requirements.txt", "requirements-prod.txt", "requirements/base.txt"), _from_requirements),
+    (LOCK_FILES, _from_lock),
+    (PYPROJECT_FILES, _from_pyproject),
+    (REQUIREMENTS_FILES, _from_requirements),
 )
-# Every file name a directory's constraints are read from (the cache keys results on them).
-DEPENDENCY_FILES = tuple(name for names, _ in READERS for name in names)
 
 
 class Constraints:
