@@ -10,7 +10,7 @@ earlier run as long as no module it read has changed (see :func:`reusable`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -182,14 +182,15 @@ class CallGraph:
         scopes = Evaluator(project)  # only for class environments, which evaluate nothing
         evaluate = ModuleCallEvaluation(project, session_factories)
         for key, module in project.modules.items():
+            bodies = list(module_scopes(scopes, key, module))
             calls = reuse.get(key) if reuse is not None else None
-            if calls is None or not _fits(calls, module):
+            if calls is None or not _fits(calls, bodies):
                 calls = evaluate(key)
                 self.computed.append(key)
             self.modules[key] = calls
-            self._add(module_scopes(scopes, key, module), calls)
+            self._add(bodies, calls)
 
-    def _add(self, scopes: Iterable[tuple[Env, Body]], calls: ModuleCalls) -> None:
+    def _add(self, scopes: list[tuple[Env, Body]], calls: ModuleCalls) -> None:
         for (env, body), callees, targets in zip(scopes, calls.callees, calls.targets):
             for call, callee, found in zip(body.calls, callees, targets):
                 self.evaluated.append((env, call, callee))
@@ -212,17 +213,16 @@ class CallGraph:
                     yield caller
 
 
-def _fits(calls: ModuleCalls, module: ModuleSummary) -> bool:
+def _fits(calls: ModuleCalls, scopes: list[tuple[Env, Body]]) -> bool:
     """Whether ``calls`` has the shape of the module's scopes (a cheap guard against reusing
     the calls of another version of it)."""
-    sizes = [len(module.body.calls)]
-    sizes.extend(len(cls.body.calls) for cls in module.classes.values())
-    sizes.extend(len(function.body.calls) for function in module.functions.values())
-    return (
-        len(calls.callees) == len(sizes) == len(calls.targets)
-        and all(len(c) == n for c, n in zip(calls.callees, sizes))
-        and all(len(t) == n for t, n in zip(calls.targets, sizes))
-    )
+    if len(calls.callees) != len(scopes) or len(calls.targets) != len(scopes):
+        return False
+    for (_, body), callees, targets in zip(scopes, calls.callees, calls.targets):
+        size = len(body.calls)
+        if len(callees) != size or len(targets) != size:
+            return False
+    return True
 
 
 def _target(value: Value, evaluator: Evaluator) -> tuple[Optional[FunctionRef], Optional[Value]]:
