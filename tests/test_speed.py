@@ -442,3 +442,48 @@ def test_check_imports_only_what_it_needs(tmp_path: Path) -> None:
             timeout=300,
         )
         assert expected[run] in done.stderr, (run, done.stderr)
+
+
+def test_cache_stays_bounded_across_many_edits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every edit adds a summary, spans, calls and a whole result: without pruning the cache
+    would grow with every run. Pruning never costs a finding, and never what the project uses
+    now."""
+    monkeypatch.setattr(cache_module, "MIN_FILE_ENTRIES", 4)
+    monkeypatch.setattr(cache_module, "RESULTS_KEPT", 3)
+    monkeypatch.setattr(cache_module, "CALLS_KEPT", 2)
+    root = _service_copy(tmp_path, modules=20)
+    files = sorted(p for p in root.rglob("*.py") if p.name != "__init__.py")
+    for round_ in range(12):
+        target = files[round_ % len(files)]
+        target.write_text(target.read_text() + f"\n\ndef _edit_{round_}(value):\n    return value\n")
+        assert _check(root, jobs=1, cache=True) == _check(root, jobs=1)
+    live = len(list(root.rglob("*.py")))
+    assert len(_entries(root, "results")) <= 3
+    assert len(_entries(root, "calls")) <= 2
+    # Live entries, plus a project's worth of others, plus what was written since the pruning.
+    assert len(_entries(root, "summaries")) < 3 * live
+    warm = _check(root, jobs=1, cache=True)
+    assert warm.stats.result_cached, "the newest result survives"
+    (root / "svc" / "__init__.py").write_text("# touched\n")
+    again = _check(root, jobs=1, cache=True)
+    assert again.stats.summarised == 1 and again.stats.summaries_cached == again.stats.files - 1
+
+
+def test_other_tool_builds_namespaces_are_pruned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_module, "MIN_FILE_ENTRIES", 1)
+    root = _service_copy(tmp_path, modules=20)
+    stale = []
+    for age, name in enumerate(["v1-0.0.1-old", "v1-0.0.2-older", "v1-0.0.3-oldest"]):
+        directory = root / CACHE_DIR_NAME / name / "summaries"
+        directory.mkdir(parents=True)
+        when = 1_000_000 - age * 1000
+        os.utime(directory.parent, (when, when))
+        stale.append(directory.parent)
+    _check(root, jobs=1, cache=True)
+    assert stale[0].exists(), "the most recently used other build is kept"
+    assert not stale[1].exists() and not stale[2].exists()
+    assert Cache(root).base.exists()

@@ -10,6 +10,14 @@ libcst, the Python implementation and version), holding
 - ``results/``: per *project state* (every file's key and place, the dependency files that carry
   FastAPI/SQLAlchemy versions, the settings), the final located findings, so a run on an
   unchanged tree reads one entry and neither parses nor analyses anything.
+- ``calls/``: per *layout* (which modules there are, their names and places), what each module's
+  calls evaluate to and which modules that read (see ``model/callgraph.py``).
+
+The cache stays bounded (:meth:`Cache.settle`): after a run that wrote entries, only the newest
+few ``results`` and ``calls`` entries are kept; once a project's worth of entries has been
+written since the last pruning, the summaries and spans of files that are no longer in the
+project are pruned down to a project's worth (the newest first), and of the namespaces of other
+tool builds only the most recently used one is kept.
 
 Entries are written to a temporary file in the same directory and moved into place with
 ``os.replace``, so a reader sees a whole old entry, a whole new one, or none; concurrent runs
@@ -30,6 +38,7 @@ import pickle
 import shutil
 import sys
 import tempfile
+from collections.abc import Collection
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Optional
@@ -184,12 +193,21 @@ def read_entry(path: Path) -> Optional[object]:
 # --------------------------------------------------------------------------- the store
 
 
+# How much of the cache a run keeps (see ``Cache.settle``).
+RESULTS_KEPT = 8  # whole results: the last few project states (switching branches and back)
+CALLS_KEPT = 4  # per-module calls: the last few layouts
+MIN_FILE_ENTRIES = 256  # summaries/spans of files no longer in the project, at least kept
+OTHER_NAMESPACES_KEPT = 1  # other tool builds' directories (the one used last)
+_TALLY = "written"  # entries written since the last pruning, in each namespace
+
+
 class Cache:
     """One project's cache directory, for this tool build and Python.
 
-    Kinds of entries: ``summaries``, ``spans`` (keyed by :func:`file_key`) and ``results``
-    (keyed by the project state). Every failure to read is a miss; every failure to write is
-    ignored (a read-only checkout still gets its findings).
+    Kinds of entries: ``summaries``, ``spans`` (keyed by :func:`file_key`), ``results`` (keyed
+    by the project state) and ``calls`` (keyed by the layout). Every failure to read is a miss;
+    every failure to write or to prune is ignored (a read-only checkout still gets its
+    findings).
     """
 
     def __init__(self, project_root: Path) -> None:
@@ -197,6 +215,7 @@ class Cache:
         self.base = self.root / namespace()
         self._prepared = False
         self.usable = True
+        self.written = 0  # entries this object wrote
 
     def prepare(self) -> bool:
         """Create the directory with its ``.gitignore`` and ``CACHEDIR.TAG``; whether usable."""
@@ -219,8 +238,81 @@ class Cache:
         return read_entry(self.path(kind, key))
 
     def put(self, kind: str, key: str, value: object) -> None:
-        if self.prepare():
-            write_atomic(self.path(kind, key), encode(value))
+        if self.prepare() and write_atomic(self.path(kind, key), encode(value)):
+            self.written += 1
+
+    # ------------------------------------------------------------------ housekeeping
+
+    def settle(self, live: Collection[str], written_elsewhere: int = 0) -> None:
+        """Keep the cache bounded after a run that wrote to it.
+
+        ``live``: the file keys of the project as it is now (their summaries and spans are never
+        pruned); ``written_elsewhere``: entries the run's workers wrote. The newest
+        :data:`RESULTS_KEPT` results and :data:`CALLS_KEPT` calls entries are kept on every such
+        run (one directory listing each). Summaries and spans are pruned once as many entries
+        as the project has files have been written since the last pruning, down to the live
+        ones and a project's worth of others, the newest first; then other tool builds'
+        namespaces too.
+        """
+        written = self.written + written_elsewhere
+        if not written or not self._prepared or not self.usable:
+            return
+        self._keep_newest("results", RESULTS_KEPT)
+        self._keep_newest("calls", CALLS_KEPT)
+        budget = max(MIN_FILE_ENTRIES, len(live))
+        tally = self._read_tally() + written
+        if tally >= budget:
+            keep = frozenset(live)
+            for kind in ("summaries", "spans"):
+                self._keep_newest(kind, budget, keep)
+            self._prune_namespaces()
+            tally = 0
+        write_atomic(self.base / _TALLY, str(tally).encode())
+
+    def _read_tally(self) -> int:
+        try:
+            return max(0, int((self.base / _TALLY).read_text()))
+        except (OSError, ValueError):
+            return 0
+
+    def _entries(self, kind: str) -> list[tuple[float, str, str]]:
+        """(modification time, key, path) of every entry of ``kind``."""
+        out = []
+        with contextlib.suppress(OSError), os.scandir(self.base / kind) as buckets:
+            for bucket in buckets:
+                with contextlib.suppress(OSError), os.scandir(bucket.path) as entries:
+                    for entry in entries:
+                        if entry.name.startswith("."):
+                            continue  # another run's temporary file
+                        with contextlib.suppress(OSError):
+                            out.append((entry.stat().st_mtime, entry.name, entry.path))
+        return out
+
+    def _keep_newest(self, kind: str, count: int, live: Collection[str] = ()) -> None:
+        """Remove all but the ``count`` newest entries of ``kind`` that are not ``live``."""
+        others = [e for e in self._entries(kind) if e[1] not in live]
+        if len(others) <= count:
+            return
+        others.sort(reverse=True)
+        for _, _, path in others[count:]:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+    def _prune_namespaces(self) -> None:
+        """Remove other tool builds' namespaces but the most recently used ones."""
+        others = []
+        with contextlib.suppress(OSError), os.scandir(self.root) as listing:
+            for entry in listing:
+                if entry.name == self.base.name or not entry.name.startswith("v"):
+                    continue
+                with contextlib.suppress(OSError):
+                    if entry.is_dir(follow_symlinks=False):
+                        tally = Path(entry.path) / _TALLY
+                        used = tally.stat().st_mtime if tally.exists() else entry.stat().st_mtime
+                        others.append((used, entry.path))
+        others.sort(reverse=True)
+        for _, path in others[OTHER_NAMESPACES_KEPT:]:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def clean(project_root: Path) -> bool:

@@ -634,6 +634,8 @@ def _run(
         )
     result = finish(located, errors, reported)
     result.stats = stats
-    if store is not None and key is not None:
-        store.put("results", key, replace(result, stats=CheckStats()))
+    if store is not None:
+        if key is not None:
+            store.put("results", key, replace(result, stats=CheckStats()))
+        store.settle({file.key for file in files if file.key}, stats.summarised + stats.located)
     return result
