@@ -217,7 +217,7 @@ _ENGINES = "from app import {names}\n\n{calls}".format(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     start=st.lists(_ASSIGNMENT, min_size=_MODULES, max_size=_MODULES),
     edits=st.lists(_ASSIGNMENT, min_size=1, max_size=5),

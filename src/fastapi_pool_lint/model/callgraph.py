@@ -102,12 +102,9 @@ class ModuleCallEvaluation:
     view of the project that records the modules it reads."""
 
     def __init__(self, project: ProjectModel, session_factories: frozenset[str]) -> None:
-        self.project = project
         self.session_factories = session_factories
-        self._view = object.__new__(ProjectModel)
-        self._view.__dict__.update(project.__dict__)
         self._modules = _RecordingModules(project.modules)
-        self._view.modules = self._modules
+        self._view = project.with_modules(self._modules)
 
     def __call__(self, key: str) -> ModuleCalls:
         self._modules.reads = {key}

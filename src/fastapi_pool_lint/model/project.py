@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -34,6 +35,13 @@ class ProjectModel:
             parts = name.split(".")
             for i in range(1, len(parts)):
                 self._prefixes.add(".".join(parts[:i]))
+
+    def with_modules(self, modules: dict[str, ModuleSummary]) -> ProjectModel:
+        """The same project (names, places) over another mapping of the same modules: one that
+        records what is looked up (see ``callgraph``)."""
+        view = copy.copy(self)
+        view.modules = modules
+        return view
 
     # ------------------------------------------------------------------ lookups
 
