@@ -77,23 +77,23 @@ class _RecordingModules(dict[str, ModuleSummary]):
             self.reads.add(key)
         return dict.__contains__(self, key)
 
-    def _everything(self) -> None:
+    def read_everything(self) -> None:
         self.reads = None
 
     def __iter__(self) -> Iterator[str]:
-        self._everything()
+        self.read_everything()
         return dict.__iter__(self)
 
     def keys(self) -> Any:
-        self._everything()
+        self.read_everything()
         return dict.keys(self)
 
     def values(self) -> Any:
-        self._everything()
+        self.read_everything()
         return dict.values(self)
 
     def items(self) -> Any:
-        self._everything()
+        self.read_everything()
         return dict.items(self)
 
 

@@ -554,16 +554,26 @@ class Evaluator:
     def request_state(self, attr: str) -> Value:
         """``request.state.<attr>``: what any scope of the project assigns to it."""
         if self._state_assigns is None:
-            index: dict[str, list[tuple[Env, Expr, Optional[Expr]]]] = {}
-            for env, body in self.scopes():
-                for assign in body.attr_assigns:
-                    target = assign.target
-                    if (
-                        isinstance(target, Attr)
-                        and isinstance(target.value, Attr)
-                        and target.value.attr == "state"
-                    ):
-                        index.setdefault(target.attr, []).append((env, target.value, assign.value))
+            # Every module's assignments: built once per project, shared by its evaluators.
+            self.project.read_everything()
+            shared = self.project.derived.get("state_assigns")
+            index: dict[str, list[tuple[Env, Expr, Optional[Expr]]]]
+            if isinstance(shared, dict):
+                index = shared
+            else:
+                index = {}
+                for env, body in self.scopes():
+                    for assign in body.attr_assigns:
+                        target = assign.target
+                        if (
+                            isinstance(target, Attr)
+                            and isinstance(target.value, Attr)
+                            and target.value.attr == "state"
+                        ):
+                            index.setdefault(target.attr, []).append(
+                                (env, target.value, assign.value)
+                            )
+                self.project.derived["state_assigns"] = index
             self._state_assigns = index
         assigns = self._state_assigns.get(attr, [])
         return self._memo(

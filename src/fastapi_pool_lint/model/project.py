@@ -30,6 +30,8 @@ class ProjectModel:
             self._directory[summary.path] = directory
             for alias in aliases:
                 self._by_name.setdefault(alias, []).append(summary.path)
+        # Facts computed from every module (``request.state`` assignments), shared by views.
+        self.derived: dict[str, object] = {}
         self._prefixes: set[str] = set()
         for name in self._by_name:
             parts = name.split(".")
@@ -42,6 +44,13 @@ class ProjectModel:
         view = copy.copy(self)
         view.modules = modules
         return view
+
+    def read_everything(self) -> None:
+        """Say that what is being computed depends on every module (noted by a view whose
+        modules record what is read; see ``callgraph``)."""
+        note = getattr(self.modules, "read_everything", None)
+        if note is not None:
+            note()
 
     # ------------------------------------------------------------------ lookups
 
