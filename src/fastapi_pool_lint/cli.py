@@ -258,7 +258,8 @@ def check(
         settings = with_overrides(
             settings, select=cli_select, ignore=cli_ignore, extend_select=cli_extend
         )
-        return replace(settings, plan_fixes=output_format != "text")  # text shows no edits
+        # Only JSON and SARIF carry edits (text and GitHub annotations show none).
+        return replace(settings, plan_fixes=output_format in ("json", "sarif"))
 
     if apply_fix or fix_flags["diff"]:
         code = _run_fix(targets, settings_for, cwd, report_to_stderr=True, **fix_flags)
