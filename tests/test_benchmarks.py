@@ -64,3 +64,15 @@ def test_measure_and_edit_target(tmp_path: Path) -> None:
     generate(tmp_path / "svc", 30, seed=1)
     target = edit_target(tmp_path / "svc")
     assert target.suffix == ".py" and target.name != "__init__.py"
+
+
+def test_a_real_tree_with_unparseable_files_is_still_measured(tmp_path: Path) -> None:
+    """Real trees hold templates that do not parse (``check`` exits 2 for them): a whole run;
+    a usage error is not."""
+    (tmp_path / "ok.py").write_text("x = 1\n")
+    (tmp_path / "template.py").write_text("{% if x %}\n")
+    check = [sys.executable, "-m", "fastapi_pool_lint", "check", "-q", "--no-cache", "."]
+    run = measure(check, tmp_path)
+    assert run.returncode == 2
+    with pytest.raises(SystemExit):
+        measure([*check, "--no-such-option"], tmp_path)
