@@ -260,3 +260,29 @@ def test_session_factories_are_part_of_the_calls_key(tmp_path: Path) -> None:
     assert with_factory == run_check([root], configured, root)
     assert with_factory.stats.calls_reused == 0
     assert plain.findings == [] and [f.code for f in with_factory.findings] == ["FPL002"]
+
+
+def test_stored_calls_of_the_wrong_shape_are_evaluated_again(tmp_path: Path) -> None:
+    """An entry with a valid digest but malformed contents (planted, or from a buggy build)
+    costs a re-evaluation, never a wrong answer or a crash."""
+    from fastapi_pool_lint.cache import dumps, encode, loads
+
+    root = tmp_path / "svc"
+    shutil.copytree(FIXTURES / "projects" / "fpl002_helper_chain", root)
+    expected = _check(root, cache=False)
+    _check(root, cache=True)
+    store = Cache(root)
+    (entry,) = [e for e in (store.base / "calls").rglob("*") if e.is_file()]
+    state = store.get("calls", entry.name)
+    assert isinstance(state, dict)
+    forged = {}
+    for module, (key, reads, blob) in state.items():
+        callees, targets = loads(blob)  # type: ignore[misc]
+        bad = tuple(tuple((("not", "a", "pair"),) for _ in scope) for scope in targets)
+        forged[module] = (key, reads, dumps((callees, bad)))
+    entry.write_bytes(encode(forged))
+    for result in (store.base / "results").rglob("*"):
+        if result.is_file():
+            result.unlink()
+    again = _check(root, cache=True)
+    assert again == expected

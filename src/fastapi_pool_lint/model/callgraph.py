@@ -181,20 +181,33 @@ class CallGraph:
         for key, module in project.modules.items():
             bodies = list(module_scopes(scopes, key, module))
             calls = reuse.get(key) if reuse is not None else None
-            if calls is None or not _fits(calls, bodies):
+            added = calls is not None and _fits(calls, bodies) and self._add(bodies, calls)
+            if not added:
                 calls = evaluate(key)
                 self.computed.append(key)
+                self._add(bodies, calls)
+            assert calls is not None
             self.modules[key] = calls
-            self._add(bodies, calls)
 
-    def _add(self, scopes: list[tuple[Env, Body]], calls: ModuleCalls) -> None:
-        for (env, body), callees, targets in zip(scopes, calls.callees, calls.targets):
-            for call, callee, found in zip(body.calls, callees, targets):
-                self.evaluated.append((env, call, callee))
-                for target, receiver in found:
-                    site = CallSite(env, call, callee, target, receiver)
-                    self.sites.append(site)
-                    self._by_target.setdefault(target, []).append(site)
+    def _add(self, scopes: list[tuple[Env, Body]], calls: ModuleCalls) -> bool:
+        """Add a module's calls; False (and nothing added) if stored calls are malformed."""
+        evaluated: list[tuple[Env, Call, Value]] = []
+        sites: list[CallSite] = []
+        try:
+            for (env, body), callees, targets in zip(scopes, calls.callees, calls.targets):
+                for call, callee, found in zip(body.calls, callees, targets):
+                    evaluated.append((env, call, callee))
+                    for target, receiver in found:
+                        if not isinstance(target, FunctionRef):
+                            return False
+                        sites.append(CallSite(env, call, callee, target, receiver))
+        except (TypeError, ValueError):  # not pairs, not iterable: not what was stored
+            return False
+        self.evaluated.extend(evaluated)
+        for site in sites:
+            self.sites.append(site)
+            self._by_target.setdefault(site.target, []).append(site)
+        return True
 
     def sites_calling(self, ref: FunctionRef) -> list[CallSite]:
         return self._by_target.get(ref, [])
