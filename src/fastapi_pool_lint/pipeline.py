@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Union
 
 from .cache import Cache, content_hash, decode, digest, file_key, namespace
+from .calls_cache import KnownCalls
 from .config import Settings
 from .discovery import SourceFile, discover, read_source_file
 from .findings import Finding, Location, Related, Span
@@ -33,7 +34,6 @@ from .parallel import MIN_PARALLEL_ITEMS, WorkerPool
 
 if TYPE_CHECKING:
     from .model.analysis import ProjectAnalysis
-    from .model.callgraph import ModuleCalls
     from .model.project import ProjectModel
     from .summary.records import ModuleSummary
 
@@ -463,86 +463,6 @@ def _spans(
     return spans
 
 
-def _calls_key(project: ProjectModel, sources: Sequence[SourceFile], settings: Settings) -> str:
-    """The cache key of the project's per-module calls: everything that decides how names
-    resolve across modules (which modules there are, their names and places) and what the
-    evaluator is told (``session-factories``); not the modules' contents (see ``_known_calls``).
-    """
-    parts = [b"calls", ",".join(sorted(settings.session_factories)).encode()]
-    for source in sources:
-        if source.display in project.modules:
-            text = "\0".join(
-                (source.display, source.module, ",".join(source.aliases), str(source.path.parent))
-            )
-            parts.append(text.encode())
-    return digest(*parts)
-
-
-@dataclass
-class _KnownCalls:
-    """What the last run with the same layout left of its per-module calls."""
-
-    calls: dict[str, ModuleCalls]  # the modules whose calls still hold
-    blobs: dict[str, bytes]  # their stored bytes, to store again as they are
-
-
-def _known_calls(
-    store: Optional[Cache], key: Optional[str], keys: Mapping[str, str], stats: CheckStats
-) -> _KnownCalls:
-    """The modules whose calls the last run with this layout evaluated and that still hold:
-    neither they nor any module their evaluation read has changed since."""
-    known = _KnownCalls({}, {})
-    if store is None or key is None:
-        return known
-    from .cache import loads
-    from .model.callgraph import ModuleCalls, reusable
-
-    previous = store.get("calls", key)
-    if not isinstance(previous, dict):
-        return known
-    entries: dict[str, tuple[str, Optional[frozenset[str]], bytes]] = {}
-    for module, entry in previous.items():
-        if (
-            isinstance(module, str)
-            and isinstance(entry, tuple)
-            and len(entry) == 3
-            and isinstance(entry[0], str)
-            and (entry[1] is None or isinstance(entry[1], frozenset))
-            and isinstance(entry[2], bytes)
-        ):
-            entries[module] = entry
-    for module in sorted(reusable({m: (e[0], e[1]) for m, e in entries.items()}, keys)):
-        _, reads, blob = entries[module]
-        data = loads(blob)
-        if isinstance(data, tuple) and len(data) == 2 and all(isinstance(d, tuple) for d in data):
-            known.calls[module] = ModuleCalls(data[0], data[1], reads)
-            known.blobs[module] = blob
-    stats.calls_reused = len(known.calls)
-    return known
-
-
-def _keep_calls(
-    store: Cache, key: str, analysis: ProjectAnalysis, keys: Mapping[str, str], known: _KnownCalls
-) -> None:
-    """Store every module's calls for the next run, when this run evaluated any (the modules
-    whose calls were reused keep their stored bytes)."""
-    from .cache import dumps
-
-    calls = analysis.__dict__.get("calls")  # only if the rules built the call graph
-    if calls is None or not calls.computed:
-        return
-    computed = set(calls.computed)
-    state = {}
-    for module, found in calls.modules.items():
-        if module not in keys:
-            continue
-        blob = known.blobs.get(module) if module not in computed else None
-        if blob is None:
-            blob = dumps((found.callees, found.targets))
-        state[module] = (keys[module], found.reads, blob)
-    store.put("calls", key, state)
-
-
 def run_check(
     paths: Sequence[Path],
     settings: Settings,
@@ -604,12 +524,10 @@ def _run(
         from .model.analysis import ProjectAnalysis
 
         keys = {file.source.display: file.key for file in files}
-        calls_key = _calls_key(project, sources, settings) if store is not None else None
-        known = _known_calls(store, calls_key, keys, stats)
+        known = KnownCalls.load(store, project, sources, keys, settings.session_factories)
         analysis = ProjectAnalysis(project, root, settings, known_calls=known.calls)
         findings = run_rules(analysis, settings)
-        if store is not None and calls_key is not None:
-            _keep_calls(store, calls_key, analysis, keys, known)
+        stats.calls_reused = known.keep(analysis)
         reported = sources
         if report_only is not None:
             reported = [source for source in sources if _within(source.path, report_only)]
