@@ -84,6 +84,15 @@ def load(db):
 """
 
 
+# A router whose async endpoint calls ``helpers.load(db)`` with a sync session.
+_SERVICE = {
+    "app/__init__.py": "",
+    "app/db.py": _DB,
+    "app/router.py": _ROUTER,
+    "app/helpers.py": _BLOCKING,
+}
+
+
 def test_a_module_that_read_a_changed_module_is_evaluated_again(tmp_path: Path) -> None:
     """The router's call ``helpers.load(db)`` resolves through helpers.py: when helpers.py
     starts re-exporting another ``load``, the router's calls must not be taken from the cache."""
@@ -91,10 +100,7 @@ def test_a_module_that_read_a_changed_module_is_evaluated_again(tmp_path: Path) 
     _write(
         root,
         {
-            "app/__init__.py": "",
-            "app/db.py": _DB,
-            "app/router.py": _ROUTER,
-            "app/helpers.py": _BLOCKING,
+            **_SERVICE,
             "app/workers.py": _WORKERS,
             "app/unrelated.py": "def ping():\n    return len('x')\n",
         },
@@ -135,15 +141,7 @@ def test_calls_of_modules_that_read_everything_are_never_reused(tmp_path: Path) 
 
 def test_changing_the_layout_evaluates_every_module_again(tmp_path: Path) -> None:
     root = tmp_path / "svc"
-    _write(
-        root,
-        {
-            "app/__init__.py": "",
-            "app/db.py": _DB,
-            "app/router.py": _ROUTER,
-            "app/helpers.py": _BLOCKING,
-        },
-    )
+    _write(root, _SERVICE)
     _fresh_and_cached(root)
     # A new module can change what an import resolves to (``app.workers`` did not exist).
     _write(root, {"app/workers.py": _WORKERS})

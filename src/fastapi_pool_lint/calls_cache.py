@@ -28,12 +28,7 @@ def layout_key(project: ProjectModel, sources: Sequence[SourceFile], factories: 
     """The key of a project's per-module calls: not the modules' contents (each module's entry
     carries its own file key), only what decides how names resolve across them."""
     parts = [b"calls", ",".join(sorted(factories)).encode()]
-    for source in sources:
-        if source.display in project.modules:
-            text = "\0".join(
-                (source.display, source.module, ",".join(source.aliases), str(source.path.parent))
-            )
-            parts.append(text.encode())
+    parts.extend(source.place() for source in sources if source.display in project.modules)
     return digest(*parts)
 
 

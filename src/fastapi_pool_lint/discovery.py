@@ -114,6 +114,12 @@ class SourceFile:
     is_package: bool  # an ``__init__.py``
     aliases: tuple[str, ...] = field(default=())  # every dotted name it can be imported as
 
+    def place(self) -> bytes:
+        """Where the file is and the names it is imported under: what cache keys that depend
+        on how modules resolve to each other take from it."""
+        parts = (self.display, self.module, ",".join(self.aliases), str(self.path.parent))
+        return "\0".join(parts).encode()
+
 
 def find_project_root(paths: Sequence[Path]) -> Path:
     """The nearest ancestor of the first path holding a project marker, else that path."""

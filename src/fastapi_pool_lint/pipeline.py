@@ -306,18 +306,7 @@ def project_key(
     parts.append(_canonical(settings).encode())
     parts.append(_canonical(scope).encode())
     for file in files:
-        source = file.source
-        parts.append(
-            "\0".join(
-                (
-                    source.display,
-                    source.module,
-                    ",".join(source.aliases),
-                    str(source.path.parent),
-                    file.key,
-                )
-            ).encode()
-        )
+        parts.append(file.source.place() + b"\0" + file.key.encode())
     parts.extend(_dependency_files(root, files))
     return digest(*parts)
 

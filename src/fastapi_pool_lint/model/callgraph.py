@@ -109,34 +109,25 @@ class ModuleCallEvaluation:
     def __call__(self, key: str) -> ModuleCalls:
         self._modules.reads = {key}
         try:
-            return _evaluate(self._view, key, self.session_factories, self._modules)
+            evaluator = Evaluator(self._view, session_factories=self.session_factories)
+            module = dict.__getitem__(self._modules, key)
+            callees: list[tuple[Value, ...]] = []
+            targets: list[tuple[tuple[Target, ...], ...]] = []
+            for env, body in module_scopes(evaluator, key, module):
+                scope_callees: list[Value] = []
+                scope_targets: list[tuple[Target, ...]] = []
+                for call in body.calls:  # each callee, then what it runs: the order evaluated
+                    callee = evaluator.eval(call.func, env)
+                    scope_callees.append(callee)
+                    scope_targets.append(_targets(callee, evaluator))
+                callees.append(tuple(scope_callees))
+                targets.append(tuple(scope_targets))
+            reads = self._modules.reads
+            return ModuleCalls(
+                tuple(callees), tuple(targets), frozenset(reads) if reads is not None else None
+            )
         finally:
             self._modules.reads = None
-
-
-def _evaluate(
-    view: ProjectModel, key: str, session_factories: frozenset[str], modules: _RecordingModules
-) -> ModuleCalls:
-    evaluator = Evaluator(view, session_factories=session_factories)
-    module = dict.__getitem__(modules, key)
-    callees: list[tuple[Value, ...]] = []
-    targets: list[tuple[tuple[Target, ...], ...]] = []
-    for env, body in module_scopes(evaluator, key, module):
-        scope_callees = []
-        scope_targets = []
-        for call in body.calls:
-            callee = evaluator.eval(call.func, env)
-            found = []
-            for option in options(callee):
-                target, receiver = _target(option, evaluator)
-                if target is not None:
-                    found.append((target, receiver))
-            scope_callees.append(callee)
-            scope_targets.append(tuple(found))
-        callees.append(tuple(scope_callees))
-        targets.append(tuple(scope_targets))
-    reads = frozenset(modules.reads) if modules.reads is not None else None
-    return ModuleCalls(tuple(callees), tuple(targets), reads)
 
 
 def reusable(
@@ -233,6 +224,16 @@ def _fits(calls: ModuleCalls, scopes: list[tuple[Env, Body]]) -> bool:
         if len(callees) != size or len(targets) != size:
             return False
     return True
+
+
+def _targets(callee: Value, evaluator: Evaluator) -> tuple[Target, ...]:
+    """The project functions a call of ``callee`` runs, with their receivers."""
+    found = []
+    for option in options(callee):
+        target, receiver = _target(option, evaluator)
+        if target is not None:
+            found.append((target, receiver))
+    return tuple(found)
 
 
 def _target(value: Value, evaluator: Evaluator) -> tuple[Optional[FunctionRef], Optional[Value]]:
